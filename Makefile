@@ -1,0 +1,41 @@
+# Two commands do all the setup: `make plan` and `make test`.
+# Each bootstraps .venv (and, as root, the Debian packages) on a fresh Debian 12.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SYSTEM_STAMP := $(VENV)/.system-stamp
+PLAN_DIR := build/plan
+
+.PHONY: plan test bench venv system clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(SYSTEM_STAMP): scripts/system-packages.sh | $(STAMP)
+	scripts/system-packages.sh
+	@touch $@
+
+venv: $(STAMP)
+
+system: $(SYSTEM_STAMP)
+
+## The offline plan of the prod stack, with the policy verdicts and the access report.
+plan: $(STAMP)
+	$(BIN)/opshub plan --stack prod --out $(PLAN_DIR)
+
+## The whole test suite.
+test: $(STAMP) $(SYSTEM_STAMP)
+	$(BIN)/python -m pytest -n 2
+
+## Benchmarks; results go to docs/benchmarks.md.
+bench: $(STAMP) $(SYSTEM_STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf build .pytest_cache

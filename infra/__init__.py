@@ -1,0 +1,1 @@
+"""Clarivum Operations Hub infrastructure: one access model, five providers, one policy pack."""

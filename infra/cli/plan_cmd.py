@@ -1,0 +1,58 @@
+"""`opshub plan`: the offline plan of a stack, written as resources.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from infra.errors import UsageError
+from infra.offline.plan import Plan, ProgramError, run_plan
+from infra.offline.recorder import UnknownInputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("plan", help="run the program offline under mocks and write resources.json")
+    parser.add_argument("--stack", default="prod", help="stack name; reads Pulumi.<stack>.yaml (default: prod)")
+    parser.add_argument("--out", type=Path, required=True, help="directory for resources.json (created if missing)")
+    parser.set_defaults(run=run)
+
+
+def write_json_atomic(path: Path, document: object) -> None:
+    """Write JSON beside the target and rename, so a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def prepare_out_dir(out: Path) -> Path:
+    if out.exists() and not out.is_dir():
+        raise UsageError(str(out), ["--out must be a directory, and this is a file"])
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(str(out), [f"cannot create the output directory: {exc.strerror}"]) from None
+    return out
+
+
+def summary(plan: Plan) -> str:
+    counts = plan.custom_counts()
+    lines = [f"offline plan of stack {plan.stack!r}: {sum(counts.values())} resources"]
+    lines += [f"  {package:<12} {count:>4}" for package, count in sorted(counts.items())]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = prepare_out_dir(args.out)
+    try:
+        plan = run_plan(args.stack)
+    except (ProgramError, UnknownInputError) as exc:
+        raise UsageError(f"the {args.stack} program", str(exc).splitlines()) from None
+    write_json_atomic(out / "resources.json", plan.document())
+    print(summary(plan))
+    print(f"wrote {out / 'resources.json'}")
+    return 0

@@ -1,0 +1,134 @@
+"""The offline plan: run the real program under the SDK's mocks and keep what it declares.
+
+Each run gets a fresh event loop, fresh mocks and fresh config, waits for every
+registration, and resets the runtime afterwards, so runs in one process never
+leak into each other. The result is the input `pulumi-policy-opa` would see for
+the stack (`{"resources": [...]}`), plus which properties were Pulumi secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.config import PROJECT, REPO_ROOT, SECRET_KEYS, parse_stack_config, read_stack_file, stack_file
+from infra.offline.recorder import PlanMocks, RecordingMonitor, Registration, UnknownInputError
+
+PLACEHOLDER_PREFIX = "offline-placeholder:"
+
+
+class ProgramError(Exception):
+    """The program itself failed under mocks (an exception or an error it logged)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    stack: str
+    resources: list[dict[str, Any]]
+
+    def document(self) -> dict[str, Any]:
+        """The `resources.json` document."""
+        return {"stack": self.stack, "resources": self.resources}
+
+    def custom_counts(self) -> Counter[str]:
+        """Custom resources per provider package (`aws`, `auth0`, ...); provider instances count with theirs."""
+        return Counter(package_of(r["type"]) for r in self.resources if r["custom"])
+
+    def of_type(self, type_token: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources if r["type"] == type_token]
+
+
+def package_of(type_token: str) -> str:
+    """`aws:iam/role:Role` -> aws, `pulumi:providers:aws` -> aws."""
+    parts = type_token.split(":")
+    return parts[2] if type_token.startswith("pulumi:providers:") else parts[0]
+
+
+class _ErrorLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def engine_settings(raw: dict[str, Any]) -> dict[str, str]:
+    """Stack-file settings as the engine passes them: strings, objects JSON-encoded, secrets as placeholders."""
+    settings = {
+        key: value if isinstance(value, str) else json.dumps(value)
+        for key, value in raw.items()
+        if key not in SECRET_KEYS
+    }
+    settings.update({key: f"{PLACEHOLDER_PREFIX}{key}" for key in SECRET_KEYS})
+    return settings
+
+
+def _provider_info(ref: str, by_urn: dict[str, Registration]) -> dict[str, Any]:
+    provider = by_urn.get(ref.rsplit("::", 1)[0]) if ref else None
+    if provider is None:
+        return {}
+    return {"type": provider.type, "name": provider.name, "urn": provider.urn, "properties": provider.properties}
+
+
+def analyzer_resources(registrations: dict[str, Registration]) -> list[dict[str, Any]]:
+    """Registrations in the analyzer's stack input shape, sorted by URN for stable diffs."""
+    return [
+        {
+            "type": reg.type,
+            "urn": reg.urn,
+            "name": reg.name,
+            "custom": reg.custom,
+            "properties": reg.properties,
+            "secretProperties": reg.secret_paths,
+            "options": reg.options,
+            "provider": _provider_info(reg.provider_ref, registrations),
+            "dependencies": reg.dependencies,
+            "propertyDependencies": reg.property_dependencies,
+        }
+        for reg in sorted(registrations.values(), key=lambda r: r.urn)
+    ]
+
+
+def _default_program() -> None:
+    from infra.program import main  # imported late: the program reads config at import-free call time
+
+    main()
+
+
+def run_plan(stack: str, root: Path = REPO_ROOT, program: Callable[[], None] | None = None) -> Plan:
+    """Validate the stack's config, then run `program` (default: the real one) under mocks."""
+    path = stack_file(stack, root)
+    raw = read_stack_file(path)
+    config = parse_stack_config(raw, str(path))
+    monitor = RecordingMonitor(PlanMocks(config.aws_account_id, config.aws_region))
+    errors = _ErrorLog()
+    logger = logging.getLogger(f"opshub.offline.{id(monitor)}")
+    logger.addHandler(errors)
+    logger.propagate = False
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi.runtime.set_all_config(engine_settings(raw), list(SECRET_KEYS))
+        pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, logger=logger, monitor=monitor)
+        _sync_await(run_pulumi_func(program or _default_program))
+    finally:
+        pulumi.runtime.reset_options()
+        pulumi.runtime.set_all_config({}, [])
+        loop.close()
+        asyncio.set_event_loop(None)
+    if errors.messages:
+        raise ProgramError("\n".join(errors.messages))
+    if monitor.unknown_inputs:
+        raise UnknownInputError("\n".join(sorted(monitor.unknown_inputs)))
+    return Plan(stack=stack, resources=analyzer_resources(monitor.registrations))

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the plan and the tests use, when they are missing.
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+set -euo pipefail
+
+packages=(
+  postgresql-15          # initdb/pg_ctl for the throwaway test clusters
+  postgresql-15-pgtap    # pgTAP and pg_prove for the RLS tests
+  prometheus             # promtool: check and unit-test the generated rules
+  prometheus-alertmanager # amtool: check the routing tree
+  chromium               # headless rendering test of the access report
+  nodejs                 # node --test for the Auth0 Action
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing Debian packages: ${missing[*]}" >&2
+  echo "run as root: apt-get update && $cmd" >&2
+  exit 1
+fi
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+$cmd >/dev/null

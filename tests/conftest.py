@@ -1,0 +1,55 @@
+"""Shared fixtures: the offline plan of the prod stack, and plans of changed models or configs.
+
+Every plan runs in a fresh event loop with fresh mocks and config, and the
+runtime is reset afterwards (infra.offline.plan.run_plan), so tests never
+see each other's resources.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.config import REPO_ROOT, StackSecrets, config_from_pulumi
+from infra.model.access import AccessModel, load_model, parse_model
+from infra.offline.plan import Plan, run_plan
+from infra.program import build
+
+
+@pytest.fixture(scope="session")
+def access_model() -> AccessModel:
+    return load_model()
+
+
+@pytest.fixture(scope="session")
+def access_model_data() -> dict:
+    """The raw access model, for tests that derive a changed copy."""
+    return yaml.safe_load((REPO_ROOT / "infra/model/access.yaml").read_text())
+
+
+@pytest.fixture(scope="session")
+def prod_plan() -> Plan:
+    """The offline plan of the committed prod stack, run once per test session."""
+    return run_plan("prod")
+
+
+@pytest.fixture
+def plan_model() -> Callable[[dict], Plan]:
+    """Plan the prod stack with the given raw access model instead of the committed one."""
+
+    def _plan(model_data: dict) -> Plan:
+        model = parse_model(model_data, "test model")
+        return run_plan("prod", program=lambda: build(config_from_pulumi(), model, StackSecrets()))
+
+    return _plan
+
+
+@pytest.fixture
+def stack_root(tmp_path: Path) -> Path:
+    """A scratch project root holding a copy of Pulumi.prod.yaml to break."""
+    shutil.copy(REPO_ROOT / "Pulumi.prod.yaml", tmp_path / "Pulumi.prod.yaml")
+    return tmp_path
