@@ -10,12 +10,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from infra.cli import plan_cmd
+from infra.cli import docs_cmd, plan_cmd
 from infra.errors import UsageError
 
 EXIT_USAGE = 2
 
-COMMANDS = (plan_cmd,)
+COMMANDS = (plan_cmd, docs_cmd)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -23,6 +23,10 @@ class UnknownInputError(Exception):
     """An input never became known: the program used an output no resource provides."""
 
 
+class ProviderCallError(Exception):
+    """The program invoked a provider function, which a declaration-only program must not do."""
+
+
 @dataclass
 class Registration:
     type: str
@@ -130,6 +134,6 @@ class PlanMocks(pulumi.runtime.Mocks):
         return resource_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:root"}, None
-        return {}, None
+        """The program declares; it never looks things up in a provider while it runs."""
+        msg = f"the program called provider function {args.token}; pass the value in through config instead"
+        raise ProviderCallError(msg)

@@ -1,0 +1,1 @@
+"""Benchmarks: each module here defines `run() -> list[Result]`; `make bench` records them all."""
