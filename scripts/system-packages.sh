@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   postgresql-15          # initdb/pg_ctl for the throwaway test clusters
-  postgresql-15-pgtap    # pgTAP and pg_prove for the RLS tests
+  postgresql-15-pgtap    # pgTAP for the RLS tests
+  libtap-parser-sourcehandler-pgtap-perl # pg_prove (only a Recommends of postgresql-15-pgtap)
   prometheus             # promtool: check and unit-test the generated rules
   prometheus-alertmanager # amtool: check the routing tree
   chromium               # headless rendering test of the access report

@@ -8,15 +8,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from infra.config import REPO_ROOT
 from infra.errors import UsageError
 from infra.offline.plan import Plan, ProgramError, run_plan
-from infra.offline.recorder import UnknownInputError
+from infra.offline.recorder import ProviderCallError, UnknownInputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("plan", help="run the program offline under mocks and write resources.json")
     parser.add_argument("--stack", default="prod", help="stack name; reads Pulumi.<stack>.yaml (default: prod)")
     parser.add_argument("--out", type=Path, required=True, help="directory for resources.json (created if missing)")
+    parser.add_argument("--cwd", type=Path, default=REPO_ROOT, help="project directory holding Pulumi.<stack>.yaml")
     parser.set_defaults(run=run)
 
 
@@ -29,14 +31,17 @@ def write_json_atomic(path: Path, document: object) -> None:
     os.replace(tmp, path)
 
 
-def prepare_out_dir(out: Path) -> Path:
+def check_out_dir(out: Path) -> None:
+    """Fail before planning if --out can never hold the result."""
     if out.exists() and not out.is_dir():
         raise UsageError(str(out), ["--out must be a directory, and this is a file"])
+
+
+def make_out_dir(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(str(out), [f"cannot create the output directory: {exc.strerror}"]) from None
-    return out
 
 
 def summary(plan: Plan) -> str:
@@ -47,11 +52,13 @@ def summary(plan: Plan) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = prepare_out_dir(args.out)
+    out: Path = args.out
+    check_out_dir(out)
     try:
-        plan = run_plan(args.stack)
-    except (ProgramError, UnknownInputError) as exc:
+        plan = run_plan(args.stack, root=args.cwd)
+    except (ProgramError, UnknownInputError, ProviderCallError) as exc:
         raise UsageError(f"the {args.stack} program", str(exc).splitlines()) from None
+    make_out_dir(out)
     write_json_atomic(out / "resources.json", plan.document())
     print(summary(plan))
     print(f"wrote {out / 'resources.json'}")
