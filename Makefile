@@ -12,6 +12,7 @@ PLAN_DIR := build/plan
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || scripts/system-packages.sh python3-venv
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
@@ -32,6 +33,7 @@ plan: $(STAMP)
 ## The whole test suite.
 test: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/python -m pytest -n 2
+	node --test tests/node/*.test.js
 
 ## Benchmarks; results go to docs/benchmarks.md.
 bench: $(STAMP) $(SYSTEM_STAMP)

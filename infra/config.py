@@ -59,6 +59,7 @@ class StackConfig(BaseModel):
     )
     pagerduty_team: NonEmpty = Field(alias="opshub:pagerdutyTeam")
     slack_channel: str = Field(alias="opshub:slackChannel", pattern=r"^#[a-z0-9_-]{1,80}$")
+    secret_alarm_email: str = Field(alias="opshub:secretAlarmEmail", pattern=r"^[^@\s]+@([a-z0-9-]+\.)+[a-z]{2,63}$")
 
     @property
     def roles_claim(self) -> str:

@@ -7,13 +7,26 @@ so tests can run it with a changed model.
 
 from __future__ import annotations
 
+import dashboards
+from infra.alerting_files import dashboard_url
+from infra.components.audit import OpsAudit, OpsAuditArgs
+from infra.components.auth import OpsAuth, OpsAuthArgs
+from infra.components.observability import Observability, ObservabilityArgs
+from infra.components.oncall import OnCall, OnCallArgs
 from infra.components.providers import ProviderSettings, Providers
+from infra.components.secrets import ReminderRoute, VendorSecrets, VendorSecretsArgs
 from infra.config import StackConfig, StackSecrets, config_from_pulumi
+from infra.derive.audit import derive_audit
+from infra.derive.auth0 import derive_auth
+from infra.derive.grafana import folder_grants
+from infra.derive.routing import routing_tree
 from infra.model.access import AccessModel, load_model
+from infra.model.observability import Catalogue, load_catalogue
 
 
-def build(config: StackConfig, model: AccessModel, secrets: StackSecrets) -> None:
-    """Declare every domain of the stack from the model and config."""
+def build(config: StackConfig, model: AccessModel, secrets: StackSecrets, catalogue: Catalogue | None = None) -> None:
+    """Declare every domain of the stack from the model, the SLO catalogue (default: alerts/) and config."""
+    catalogue = catalogue or load_catalogue()
     providers = Providers(
         "opshub",
         ProviderSettings(
@@ -22,6 +35,49 @@ def build(config: StackConfig, model: AccessModel, secrets: StackSecrets) -> Non
             supabase_admin_password=secrets["opshub:supabaseAdminPassword"],
             grafana_auth=secrets["opshub:grafanaAuth"],
             pagerduty_token=secrets["opshub:pagerdutyToken"],
+        ),
+    )
+    # Auth0: the ops API, roles, MFA, the post-login Action and the machine clients.
+    OpsAuth("ops-auth", OpsAuthArgs(declarations=derive_auth(model, config), provider=providers.auth0))
+    # AWS Secrets Manager: vendor credentials, their KMS key, reader roles, rotation and reminders.
+    vendor_secrets = VendorSecrets(
+        "vendor-secrets",
+        VendorSecretsArgs(
+            config=config,
+            model=model,
+            provider=providers.aws,
+            supabase_admin_password=secrets["opshub:supabaseAdminPassword"],
+            reminder_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
+        ),
+    )
+    # Supabase ops_audit: schema, roles and grants, then the migrations (tables, RLS, triggers).
+    OpsAudit(
+        "ops-audit",
+        OpsAuditArgs(
+            declarations=derive_audit(model, config),
+            database=config.supabase_database,
+            admin_user=config.supabase_admin_user,
+            host=config.supabase_host,
+            port=config.supabase_port,
+            admin_password=secrets["opshub:supabaseAdminPassword"],
+            login_passwords=vendor_secrets.initial_passwords,
+            provider=providers.postgresql,
+        ),
+    )
+    # PagerDuty and Grafana: on-call, SLO alerts, their routing and the dashboards.
+    oncall = OnCall("oncall", OnCallArgs(oncall=catalogue.oncall, pagerduty_team=config.pagerduty_team, provider=providers.pagerduty))
+    Observability(
+        "observability",
+        ObservabilityArgs(
+            config=config,
+            catalogue=catalogue,
+            routing=routing_tree(catalogue.oncall),
+            folder_grants=tuple(folder_grants(model)),
+            dashboards=dashboards.render_all(catalogue),
+            dashboard_url=dashboard_url(config),
+            pagerduty_integration_keys=oncall.integration_keys,
+            slack_webhook_url=secrets["opshub:slackWebhookUrl"],
+            provider=providers.grafana,
         ),
     )
     del model, providers  # the domain components (one per issue) take these

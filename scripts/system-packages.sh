@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the plan and the tests use, when they are missing.
+# Installs Debian packages when they are missing: the ones named as arguments,
+# or by default every package the tests use.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 
-packages=(
+test_packages=(
   postgresql-15          # initdb/pg_ctl for the throwaway test clusters
   postgresql-15-pgtap    # pgTAP for the RLS tests
   libtap-parser-sourcehandler-pgtap-perl # pg_prove (only a Recommends of postgresql-15-pgtap)
@@ -12,6 +13,7 @@ packages=(
   chromium               # headless rendering test of the access report
   nodejs                 # node --test for the Auth0 Action
 )
+if [ $# -gt 0 ]; then packages=("$@"); else packages=("${test_packages[@]}"); fi
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -10,12 +10,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from infra.cli import docs_cmd, plan_cmd
+from infra.cli import access_diff_cmd, access_report_cmd, audit_cmd, db_cmd, docs_cmd, plan_cmd, policy_cmd
 from infra.errors import UsageError
 
 EXIT_USAGE = 2
 
-COMMANDS = (plan_cmd, docs_cmd)
+COMMANDS = (plan_cmd, docs_cmd, access_report_cmd, access_diff_cmd, policy_cmd, db_cmd, audit_cmd)
 
 
 class _Parser(argparse.ArgumentParser):

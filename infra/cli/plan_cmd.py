@@ -12,6 +12,9 @@ from infra.config import REPO_ROOT
 from infra.errors import UsageError
 from infra.offline.plan import Plan, ProgramError, run_plan
 from infra.offline.recorder import ProviderCallError, UnknownInputError
+from infra.policy.check import check_stack
+from infra.policy.inputs import from_plan
+from infra.policy.report import render_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,4 +65,6 @@ def run(args: argparse.Namespace) -> int:
     write_json_atomic(out / "resources.json", plan.document())
     print(summary(plan))
     print(f"wrote {out / 'resources.json'}")
-    return 0
+    report = check_stack(from_plan(plan.document()))
+    print(render_text(report))
+    return report.exit_code

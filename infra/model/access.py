@@ -88,6 +88,11 @@ class Identity(_Strict):
     description: str = Field(min_length=1)
     api_permissions: tuple[str, ...] = ()
     reads_secrets: tuple[str, ...] = ()
+    # Where the identity runs: the AWS service its IAM role trusts.
+    runs_on: Literal["lambda", "ecs"] = "lambda"
+    # The identity that serves the /ops routes for people: the access report
+    # traces a role's permission to the vendor secrets this identity reads.
+    serves_routes: bool = False
 
 
 class SecretSpec(_Strict):
@@ -96,6 +101,10 @@ class SecretSpec(_Strict):
     rotation: Literal["lambda", "reminder"]
     rotation_days: int = Field(ge=1)
     database_user: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]*$")
+    # The ops_audit group role `database_user` inherits (infra/derive/audit.py).
+    database_group: Literal["writer", "reader"] | None = None
+    # `lambda` rotation: the key of the secret whose login can ALTER ROLE `database_user`.
+    master: str | None = None
 
     @property
     def key(self) -> str:
@@ -204,6 +213,9 @@ def _check_references(model: AccessModel) -> list[str]:
         for r in model.routes
         if r.permission not in known
     ]
+    servers = [i.name for i in model.identities if i.serves_routes]
+    if len(servers) > 1:
+        problems.append(f"identities {servers}: only one identity may have serves_routes: true")
     for ident in model.identities:
         problems += [
             f"identity {ident.name!r}: API permission {p!r} is undeclared"
@@ -227,7 +239,37 @@ def _check_secrets(model: AccessModel) -> list[str]:
             problems.append(f"{where}: rotation_days {secret.rotation_days} exceeds {limit} for {secret.rotation} rotation")
         if (secret.rotation == "lambda") != (secret.database_user is not None):
             problems.append(f"{where}: lambda rotation needs database_user, and only lambda rotation may name one")
+        if (secret.database_user is None) != (secret.database_group is None):
+            problems.append(f"{where}: database_user and database_group (writer or reader) go together")
+        problems += _check_master(model, secret)
+    problems += [
+        f"integration {i.name!r}: has no secret; declare its credential under secrets (vendor: {i.name})"
+        for i in model.integrations
+        if not any(s.vendor == i.name for s in model.secrets)
+    ]
+    masters = {s.master for s in model.secrets if s.master}
+    problems += [
+        f"identity {ident.name!r}: reads master secret {key!r}, which only its rotation Lambda may read"
+        for ident in model.identities
+        for key in ident.reads_secrets
+        if key in masters
+    ]
     return problems
+
+
+def _check_master(model: AccessModel, secret: SecretSpec) -> list[str]:
+    """A lambda-rotated secret names a declared, people-rotated master of the same vendor."""
+    where = f"secret {secret.key!r}"
+    if (secret.rotation == "lambda") != (secret.master is not None):
+        return [f"{where}: lambda rotation needs master (the secret that can ALTER ROLE), and only lambda rotation may name one"]
+    if secret.master is None:
+        return []
+    master = model.secret_by_key.get(secret.master)
+    if master is None:
+        return [f"{where}: master {secret.master!r} is not a declared secret"]
+    if master.vendor != secret.vendor or master.rotation != "reminder":
+        return [f"{where}: master {secret.master!r} must be a reminder-rotated secret of vendor {secret.vendor!r}"]
+    return []
 
 
 def validate_model(model: AccessModel) -> list[str]:

@@ -56,6 +56,9 @@ def _plain(value: Any, path: str, secrets: list[str], unknowns: list[str]) -> An
         return None
     if isinstance(value, pulumi.Resource):
         return getattr(value, "_urn_value", None) or str(value)
+    if isinstance(value, pulumi.AssetArchive):  # record what goes into the archive, e.g. a Lambda's files
+        assets = {k: _plain(v, f"{path}.{k}", secrets, unknowns) for k, v in value.assets.items()}
+        return {"asset": "AssetArchive", "assets": assets}
     if isinstance(value, (pulumi.Asset, pulumi.Archive)):
         return {"asset": type(value).__name__, "path": getattr(value, "path", None)}
     return value
@@ -112,7 +115,12 @@ class RecordingMonitor(mocks.MockMonitor):
 
 
 # Outputs the engine would compute that our program reads, per type token.
-COMPUTED_OUTPUTS: dict[str, tuple[str, ...]] = {}
+COMPUTED_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "auth0:index/client:Client": ("clientId",),
+    "random:index/randomPassword:RandomPassword": ("result",),
+    "grafana:oss/team:Team": ("teamId",),
+    "pagerduty:index/serviceIntegration:ServiceIntegration": ("integrationKey",),
+}
 
 
 class PlanMocks(pulumi.runtime.Mocks):

@@ -1,0 +1,43 @@
+"""`opshub policy check`: evaluate the policy pack over a stack file, without the OPA binary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from infra.policy.check import check_stack
+from infra.policy.engines import DEFAULT_ENGINE, ENGINES
+from infra.policy.inputs import load_resources
+from infra.policy.pack import PACK_DIR
+from infra.policy.report import render_json, render_sarif, render_text, with_source
+from infra.policy.waivers import WAIVERS_FILE
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("policy", help="policy pack tools")
+    commands = parser.add_subparsers(dest="policy_command", required=True, parser_class=type(parser))
+    check = commands.add_parser(
+        "check",
+        help="evaluate the pack over resources.json, `pulumi preview --json` or `pulumi stack export`",
+        description="Exit 0 when clean, 1 on a mandatory finding or an expired waiver, 2 on bad input.",
+    )
+    check.add_argument("--input", type=Path, required=True, help="the stack file (format detected)")
+    check.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output on stdout")
+    check.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help=f"in-process Rego engine (default {DEFAULT_ENGINE})")
+    check.add_argument("--opa-url", help="evaluate on a running OPA server that has policies/ loaded instead")
+    check.add_argument("--policies", type=Path, default=PACK_DIR, help="the policy pack directory")
+    check.add_argument("--waivers", type=Path, default=WAIVERS_FILE, help="the waivers file")
+    check.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    stack = load_resources(args.input)
+    report = check_stack(stack.resources, args.engine, args.opa_url, args.policies, args.waivers)
+    report = with_source(report, str(args.input), stack.source_format)
+    if args.format == "text":
+        print(render_text(report))
+    else:
+        document = render_json(report) if args.format == "json" else render_sarif(report)
+        print(json.dumps(document, indent=2, sort_keys=True))
+    return report.exit_code

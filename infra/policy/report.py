@@ -1,0 +1,136 @@
+"""Render a policy report as text (people), JSON (tools) or SARIF 2.1.0 (GitHub code scanning)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from typing import Any
+
+from infra.policy.check import Finding, Report
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_LEVEL = {"mandatory": "error", "advisory": "warning"}
+# GitHub ranks code-scanning alerts by `security-severity` (0-10).
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+RULES_ROOT = "policies/"
+
+
+def with_source(report: Report, source: str, source_format: str) -> Report:
+    return replace(report, source=source, source_format=source_format)
+
+
+def _verdict(f: Finding) -> str:
+    if f.waiver:
+        return "WAIVED"
+    return "DENY" if f.rule.enforcement == "mandatory" else "WARN"
+
+
+def render_text(report: Report) -> str:
+    lines = [
+        f"{_verdict(f):<6} {f.rule.id} [{f.rule.severity}] {f.message}"
+        + (f"\n       waived: {f.waiver.describe()}: {f.waiver.reason}" if f.waiver else "")
+        for f in report.findings
+    ]
+    lines += [f"EXPIRED waiver {w.describe()}: renew it or remove it" for w in report.expired_waivers]
+    blocking = sum(f.blocking for f in report.findings)
+    waived = sum(f.waiver is not None for f in report.findings)
+    advisory = sum(f.rule.enforcement == "advisory" and not f.waiver for f in report.findings)
+    verdict = "FAIL" if report.exit_code else "PASS"
+    lines.append(
+        f"policy check {verdict}: {len(report.rules)} rules over {report.resource_count} resources "
+        f"({report.engine}): {blocking} mandatory, {advisory} advisory, {waived} waived, "
+        f"{len(report.expired_waivers)} expired waivers"
+    )
+    return "\n".join(lines)
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "ruleId": f.rule.id,
+        "rule": f.rule.name,
+        "title": f.rule.title,
+        "severity": f.rule.severity,
+        "enforcementLevel": f.rule.enforcement,
+        "urn": f.urn,
+        "name": f.name,
+        "type": f.type,
+        "message": f.message,
+        "waived": f.waiver is not None,
+        "waiver": None
+        if f.waiver is None
+        else {"owner": f.waiver.owner, "reason": f.waiver.reason, "expires": f.waiver.expires.isoformat()},
+    }
+
+
+def render_json(report: Report) -> dict[str, Any]:
+    return {
+        "verdict": "fail" if report.exit_code else "pass",
+        "engine": report.engine,
+        "input": {"path": report.source, "format": report.source_format, "resources": report.resource_count},
+        "findings": [_finding_json(f) for f in report.findings],
+        "expiredWaivers": [
+            {"ruleId": w.rule, "resource": w.resource.model_dump(exclude_none=True), "owner": w.owner, "expires": w.expires.isoformat()}
+            for w in report.expired_waivers
+        ],
+    }
+
+
+def _sarif_rule(rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.description},
+        "help": {"text": rule.remediation, "markdown": f"**Remediation:** {rule.remediation}"},
+        "defaultConfiguration": {"level": SARIF_LEVEL[rule.enforcement]},
+        "properties": {
+            "security-severity": SECURITY_SEVERITY[rule.severity],
+            "tags": ["security", "least-privilege"],
+            "precision": "high",
+        },
+    }
+
+
+def _sarif_result(f: Finding, index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": f.rule.id,
+        "ruleIndex": index,
+        "level": SARIF_LEVEL[f.rule.enforcement],
+        "message": {"text": f.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": RULES_ROOT + f.rule.path, "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": f.rule.line},
+                },
+                "logicalLocations": [{"fullyQualifiedName": f.urn, "name": f.name, "kind": "resource"}],
+            }
+        ],
+        "partialFingerprints": {"opshubFinding/v1": hashlib.sha256(f"{f.rule.id}|{f.urn}|{f.message}".encode()).hexdigest()},
+    }
+    if f.waiver:
+        result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": f"{f.waiver.reason} (owner {f.waiver.owner}, expires {f.waiver.expires.isoformat()})"}]
+    return result
+
+
+def render_sarif(report: Report) -> dict[str, Any]:
+    index = {rule.id: i for i, rule in enumerate(report.rules)}
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "opshub-policy",
+                        "informationUri": "https://github.com/pulumi/pulumi-policy-opa",
+                        "semanticVersion": "1.0.0",
+                        "rules": [_sarif_rule(r) for r in report.rules],
+                    }
+                },
+                "automationDetails": {"id": f"opshub-policy/{report.source_format or 'input'}/"},
+                "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the repository root"}}},
+                "results": [_sarif_result(f, index[f.rule.id]) for f in report.findings],
+            }
+        ],
+    }

@@ -1,0 +1,235 @@
+"""The declared-access report as plain data: the plan's resources joined with the access model.
+
+`build_report(resources, model, findings, revision)` returns a JSON-ready dict
+that every renderer reads. Where the plan declares a domain (Auth0 roles, IAM,
+Postgres, secrets) the report states what the plan declares and names any
+drift from the model; where it does not, it falls back to the model and says
+so in `sources`. The fingerprint hashes the declared graph (resources + model)
+and the report's own content, so two reports with the same access have the
+same `report_sha256` whatever revision produced them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from infra.model.access import AccessModel, Role
+from infra.report.declared import Declared, read_declared
+from infra.report.findings import PolicyResult, evaluate
+
+DECLARED = "declared in the plan"
+MODEL_ONLY = "access model only: the plan declares no resource for this yet"
+
+
+def canonical_sha256(document: Any) -> str:
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _role_permissions(role: Role, declared: Declared) -> tuple[list[str], dict[str, list[str]]]:
+    """The permissions the plan gives the role, and how they differ from the model."""
+    modelled = set(role.permissions)
+    if declared.auth0_roles is None:
+        return sorted(modelled), {}
+    held = set(declared.auth0_roles.get(role.name, ()))
+    drift = {"declared_not_modelled": sorted(held - modelled), "modelled_not_declared": sorted(modelled - held)}
+    return sorted(held), {k: v for k, v in drift.items() if v}
+
+
+def _identity_reads(model: AccessModel, declared: Declared) -> dict[str, list[str]]:
+    """Secret keys each identity can read: from its IAM role(s) when declared, else from the model."""
+    if declared.iam_reads is None:
+        return {i.name: sorted(i.reads_secrets) for i in model.identities}
+    reads = {}
+    for ident in model.identities:
+        roles = [name for name in declared.iam_reads if ident.name in name]
+        reads[ident.name] = sorted({k for name in roles for k in declared.iam_reads[name]})
+    return reads
+
+
+def _policies_for(role_name: str, declared: Declared) -> list[str]:
+    """RLS policies that give this ops role rows: those naming it, or naming no ops role at all."""
+    if declared.rls_policies is None:
+        return []
+    return [
+        f"{p.name} ({p.command} on {p.table})"
+        for p in declared.rls_policies
+        if role_name in p.ops_roles
+        or (not p.ops_roles and {"authenticated", "public"} & set(p.to) and p.using.lower() != "false")
+    ]
+
+
+def _reach(model: AccessModel, permissions: list[str], reads: dict[str, list[str]], role_name: str, declared: Declared) -> list[dict]:
+    """Per permission: the /ops routes, the integrations, the database rows and the backend's secrets."""
+    server = next((i.name for i in model.identities if i.serves_routes), None)
+    server_reads = set(reads.get(server, [])) if server else set()
+    rows = []
+    for perm in permissions:
+        integrations = [i for i in model.integrations if perm in i.grants]
+        vendors = {i.name for i in integrations}
+        rows.append(
+            {
+                "permission": perm,
+                "routes": [f"{r.method} {r.path}" for r in model.routes if r.permission == perm],
+                "integrations": [f"{i.title}: {i.grants[perm]}" for i in integrations],
+                "database": _policies_for(role_name, declared) if "supabase" in vendors else [],
+                "secrets": sorted(k for k in server_reads if k.split("/")[0] in vendors),
+                "via": server if vendors & {k.split("/")[0] for k in server_reads} else None,
+            }
+        )
+    return rows
+
+
+def _roles(model: AccessModel, declared: Declared, reads: dict[str, list[str]]) -> list[dict]:
+    out = []
+    for role in model.roles:
+        permissions, drift = _role_permissions(role, declared)
+        reach = _reach(model, permissions, reads, role.name, declared)
+        out.append(
+            {
+                "name": role.name,
+                "description": role.description,
+                "read_only": role.read_only,
+                "privileged": any(model.permission_by_name[p].privileged for p in permissions if p in model.permission_by_name),
+                "mfa": list(role.mfa),
+                "mfa_phishing_resistant_only": set(role.mfa) <= model.phishing_resistant_factors,
+                "permissions": permissions,
+                "drift": drift,
+                "reach": reach,
+                "secrets": sorted({k for row in reach for k in row["secrets"]}),
+                "database": _policies_for(role.name, declared),
+            }
+        )
+    unmodelled = sorted(set(declared.auth0_roles or {}) - set(model.role_by_name))
+    out += [
+        {
+            "name": name,
+            "description": "declared in the plan but absent from the access model",
+            "read_only": False,
+            "privileged": False,
+            "mfa": [],
+            "mfa_phishing_resistant_only": False,
+            "permissions": list(declared.auth0_roles[name]),
+            "drift": {"declared_not_modelled": list(declared.auth0_roles[name])},
+            "reach": [],
+            "secrets": [],
+            "database": [],
+        }
+        for name in unmodelled
+    ]
+    return out
+
+
+def _secrets(model: AccessModel, declared: Declared, reads: dict[str, list[str]]) -> list[dict]:
+    out = []
+    for spec in model.secrets:
+        found = (declared.secrets or {}).get(spec.key)
+        out.append(
+            {
+                "key": spec.key,
+                "name": found.name if found else None,
+                "rotation": spec.rotation,
+                "rotation_days": spec.rotation_days,
+                "database_user": spec.database_user,
+                "declared_rotation_days": found.rotation_days if found else None,
+                "declared_rotation_lambda": found.rotation_lambda if found else False,
+                "customer_kms_key": found.kms_key if found else None,
+                "readers": sorted(name for name, keys in reads.items() if spec.key in keys),
+            }
+        )
+    return out
+
+
+def _identities(model: AccessModel, declared: Declared, reads: dict[str, list[str]]) -> list[dict]:
+    out = []
+    for ident in model.identities:
+        grants = sorted({s for client, scopes in declared.client_grants.items() if ident.name in client for s in scopes})
+        drift = sorted(set(reads[ident.name]) - set(ident.reads_secrets))
+        out.append(
+            {
+                "name": ident.name,
+                "description": ident.description,
+                "serves_routes": ident.serves_routes,
+                "api_permissions": list(ident.api_permissions),
+                "client_grants": grants,
+                "secrets": reads[ident.name],
+                "reads_beyond_model": drift,
+            }
+        )
+    return out
+
+
+def _sod(model: AccessModel, roles: list[dict]) -> list[dict]:
+    """Each pair: roles holding both (a violation) and role combinations a person must not hold together."""
+    out = []
+    for pair in model.segregation_of_duties:
+        a, b = pair.permissions
+        holders_a = {r["name"] for r in roles if a in r["permissions"]}
+        holders_b = {r["name"] for r in roles if b in r["permissions"]}
+        violating = sorted(holders_a & holders_b)
+        out.append(
+            {
+                "permissions": [a, b],
+                "reason": pair.reason,
+                "status": "violated" if violating else "holds",
+                "roles_holding_both": violating,
+                "conflicting_role_pairs": sorted(
+                    [x, y] for x in holders_a for y in holders_b if x != y and x not in holders_b and y not in holders_a
+                ),
+            }
+        )
+    return out
+
+
+def _database(declared: Declared) -> dict:
+    return {
+        "source": DECLARED if declared.db_roles is not None else MODEL_ONLY,
+        "roles": [r.as_dict() for r in declared.db_roles or ()],
+        "grants": [g.as_dict() for g in declared.db_grants],
+        "rls_policies": [p.as_dict() for p in declared.rls_policies or ()],
+    }
+
+
+def build_report(
+    resources: list[dict], model: AccessModel, findings: PolicyResult, stack: str, revision: str
+) -> dict[str, Any]:
+    """The whole report; `fingerprint.report_sha256` covers everything but `revision` and itself."""
+    declared = read_declared(resources)
+    reads = _identity_reads(model, declared)
+    roles = _roles(model, declared, reads)
+    body = {
+        "stack": stack,
+        "sources": {
+            "auth0_roles": DECLARED if declared.auth0_roles is not None else MODEL_ONLY,
+            "iam_secret_access": DECLARED if declared.iam_reads is not None else MODEL_ONLY,
+            "database": DECLARED if declared.db_roles is not None else MODEL_ONLY,
+            "rls_policies": DECLARED if declared.rls_policies is not None else MODEL_ONLY,
+            "secrets": DECLARED if declared.secrets is not None else MODEL_ONLY,
+            "mfa": "access model (enforced by the Auth0 post-login Action)",
+            "routes": "access model (/ops routes)",
+        },
+        "permissions": [p.model_dump() for p in model.permissions],
+        "roles": roles,
+        "identities": _identities(model, declared, reads),
+        "secrets": _secrets(model, declared, reads),
+        "database": _database(declared),
+        "segregation_of_duties": _sod(model, roles),
+        "findings": findings.as_dict(),
+        "plan": {"resources": declared.resource_count},
+    }
+    graph = {"resources": resources, "model": model.model_dump(mode="json")}
+    return {
+        **body,
+        "revision": revision,
+        "fingerprint": {"declared_graph_sha256": canonical_sha256(graph), "report_sha256": canonical_sha256(body)},
+    }
+
+
+def report_for(
+    resources: list[dict], model: AccessModel, stack: str, revision: str, model_problems: list[str] | None = None
+) -> dict[str, Any]:
+    """The report with the policy findings of `resources` (and any model invariant violations)."""
+    findings = evaluate(resources).with_model_problems(model_problems or [])
+    return build_report(resources, model, findings, stack, revision)

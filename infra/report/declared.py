@@ -1,0 +1,317 @@
+"""What the offline plan declares about access, read from its resources alone.
+
+Pure functions over the analyzer-shaped resources of `resources.json`:
+
+- Auth0 roles and the permissions their `RolePermissions` hold, client grants;
+- Postgres roles, grants, default privileges, role memberships, and the RLS
+  policies found in SQL the plan carries (the migrations);
+- IAM roles and the Secrets Manager secrets their policies let them read;
+- secrets and their declared rotation.
+
+Links between resources follow `propertyDependencies`, as the engine records
+them, never URN shapes. A domain with no declared resource is `None`, so the
+report can say "not declared in this plan" instead of an empty section.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.report.rls import RlsPolicy, parse_policies
+
+AUTH0_ROLE = "auth0:index/role:Role"
+AUTH0_ROLE_PERMISSIONS = "auth0:index/rolePermissions:RolePermissions"
+AUTH0_ROLE_PERMISSION = "auth0:index/rolePermission:RolePermission"
+AUTH0_CLIENT = "auth0:index/client:Client"
+AUTH0_CLIENT_GRANT = "auth0:index/clientGrant:ClientGrant"
+PG_ROLE = "postgresql:index/role:Role"
+PG_GRANT = "postgresql:index/grant:Grant"
+PG_GRANT_ROLE = "postgresql:index/grantRole:GrantRole"
+PG_DEFAULT_PRIVILEGES = "postgresql:index/defaultPrivileges:DefaultPrivileges"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+IAM_ROLE = "aws:iam/role:Role"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_POLICY = "aws:iam/policy:Policy"
+IAM_ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+
+SECRET_READ_ACTION = "secretsmanager:GetSecretValue"
+
+Resource = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DbGrant:
+    role: str
+    what: str  # e.g. "table ops_audit.events" or "default privileges on tables in schema ops_audit"
+    privileges: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {"role": self.role, "on": self.what, "privileges": list(self.privileges)}
+
+
+@dataclass(frozen=True)
+class DbRole:
+    name: str
+    login: bool
+    attributes: tuple[str, ...]  # superuser, createrole, bypassrls, ... when set
+    member_of: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "login": self.login, "attributes": list(self.attributes), "member_of": list(self.member_of)}
+
+
+@dataclass(frozen=True)
+class DeclaredSecret:
+    name: str  # the Secrets Manager name, ops-hub/<env>/<vendor>/<purpose>
+    key: str  # the model's <vendor>/<purpose>
+    resource_name: str
+    urn: str
+    kms_key: bool
+    rotation_days: int | None  # from a declared SecretRotation
+    rotation_lambda: bool
+
+
+@dataclass(frozen=True)
+class Declared:
+    """Everything access-related the plan declares; None = that domain declares nothing."""
+
+    auth0_roles: dict[str, tuple[str, ...]] | None
+    client_grants: dict[str, tuple[str, ...]]
+    db_roles: tuple[DbRole, ...] | None
+    db_grants: tuple[DbGrant, ...]
+    rls_policies: tuple[RlsPolicy, ...] | None
+    secrets: dict[str, DeclaredSecret] | None  # by model key
+    iam_reads: dict[str, tuple[str, ...]] | None  # IAM role name -> secret keys it may read
+    resource_count: int = 0
+    types: dict[str, int] = field(default_factory=dict)
+
+
+def _of_type(resources: list[Resource], token: str) -> list[Resource]:
+    return [r for r in resources if r.get("type") == token]
+
+
+def _props(resource: Resource) -> dict[str, Any]:
+    return resource.get("properties") or {}
+
+
+def _linked(resource: Resource, prop: str, by_urn: dict[str, Resource]) -> list[Resource]:
+    """The resources whose outputs fed `prop` of `resource`."""
+    urns = (resource.get("propertyDependencies") or {}).get(prop, [])
+    return [by_urn[u] for u in urns if u in by_urn]
+
+
+def _name_of(resource: Resource) -> str:
+    return str(_props(resource).get("name") or resource.get("name"))
+
+
+def auth0_roles(resources: list[Resource], by_urn: dict[str, Resource]) -> dict[str, tuple[str, ...]] | None:
+    roles = _of_type(resources, AUTH0_ROLE)
+    if not roles:
+        return None
+    held: dict[str, set[str]] = {_name_of(r): set() for r in roles}
+    for rp in _of_type(resources, AUTH0_ROLE_PERMISSIONS):
+        names = {p.get("name") for p in _props(rp).get("permissions") or [] if isinstance(p, dict)}
+        for role in _linked(rp, "roleId", by_urn):
+            held.setdefault(_name_of(role), set()).update(n for n in names if n)
+    for rp in _of_type(resources, AUTH0_ROLE_PERMISSION):
+        for role in _linked(rp, "roleId", by_urn):
+            held.setdefault(_name_of(role), set()).add(_props(rp).get("permission"))
+    return {name: tuple(sorted(p for p in perms if p)) for name, perms in sorted(held.items())}
+
+
+def client_grants(resources: list[Resource], by_urn: dict[str, Resource]) -> dict[str, tuple[str, ...]]:
+    grants: dict[str, set[str]] = defaultdict(set)
+    for grant in _of_type(resources, AUTH0_CLIENT_GRANT):
+        clients = _linked(grant, "clientId", by_urn) or [grant]
+        for client in clients:
+            audience = _props(grant).get("audience", "")
+            grants[_name_of(client)].update(f"{audience} {s}".strip() for s in _props(grant).get("scopes") or [])
+    return {name: tuple(sorted(scopes)) for name, scopes in sorted(grants.items())}
+
+
+_PG_ATTRIBUTES = {
+    "superuser": "superuser",
+    "createRole": "createrole",
+    "createDatabase": "createdb",
+    "bypassRowLevelSecurity": "bypassrls",
+    "replication": "replication",
+}
+
+
+def db_roles(resources: list[Resource]) -> tuple[DbRole, ...] | None:
+    roles = _of_type(resources, PG_ROLE)
+    if not roles:
+        return None
+    memberships: dict[str, set[str]] = defaultdict(set)
+    for gr in _of_type(resources, PG_GRANT_ROLE):
+        memberships[_props(gr).get("role", "")].add(_props(gr).get("grantRole", ""))
+    declared = []
+    for role in roles:
+        props = _props(role)
+        name = _name_of(role)
+        declared.append(
+            DbRole(
+                name=name,
+                login=bool(props.get("login")),
+                attributes=tuple(label for key, label in _PG_ATTRIBUTES.items() if props.get(key)),
+                member_of=tuple(sorted(set(props.get("roles") or []) | memberships.get(name, set()))),
+            )
+        )
+    return tuple(sorted(declared, key=lambda r: r.name))
+
+
+def _grant_target(props: dict[str, Any]) -> str:
+    kind = props.get("objectType", "?")
+    schema = props.get("schema")
+    objects = props.get("objects") or []
+    if kind == "database":
+        return f"database {props.get('database', '')}"
+    if kind == "schema":
+        return f"schema {schema}"
+    if objects:
+        columns = f" ({', '.join(props['columns'])})" if props.get("columns") else ""
+        return ", ".join(f"{kind} {schema}.{o}" for o in objects) + columns
+    return f"all {kind}s in schema {schema}"
+
+
+def db_grants(resources: list[Resource]) -> tuple[DbGrant, ...]:
+    grants = [
+        DbGrant(_props(g).get("role", ""), _grant_target(_props(g)), tuple(sorted(_props(g).get("privileges") or [])))
+        for g in _of_type(resources, PG_GRANT)
+    ]
+    for d in _of_type(resources, PG_DEFAULT_PRIVILEGES):
+        props = _props(d)
+        what = f"future {props.get('objectType')}s of {props.get('owner')} in schema {props.get('schema')}"
+        grants.append(DbGrant(props.get("role", ""), what, tuple(sorted(props.get("privileges") or []))))
+    return tuple(sorted(grants, key=lambda g: (g.role, g.what)))
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def rls_policies(resources: list[Resource]) -> tuple[RlsPolicy, ...] | None:
+    """Policies in any SQL text the plan carries (the migration resource's inputs)."""
+    texts = [s for r in resources for s in _strings(_props(r)) if "create policy" in s.lower()]
+    if not texts:
+        return None
+    return tuple(p for text in texts for p in parse_policies(text))
+
+
+def _secret_key(name: str) -> str:
+    """`ops-hub/prod/stripe/secret-key` -> `stripe/secret-key`."""
+    return "/".join(name.split("/")[-2:])
+
+
+def secrets(resources: list[Resource], by_urn: dict[str, Resource]) -> dict[str, DeclaredSecret] | None:
+    declared = _of_type(resources, SECRET)
+    if not declared:
+        return None
+    rotations: dict[str, Resource] = {}
+    for rotation in _of_type(resources, SECRET_ROTATION):
+        for secret in _linked(rotation, "secretId", by_urn):
+            rotations[secret["urn"]] = rotation
+    out = {}
+    for secret in declared:
+        name = _name_of(secret)
+        rotation = _props(rotations[secret["urn"]]) if secret["urn"] in rotations else {}
+        days = (rotation.get("rotationRules") or {}).get("automaticallyAfterDays")
+        out[_secret_key(name)] = DeclaredSecret(
+            name=name,
+            key=_secret_key(name),
+            resource_name=secret["name"],
+            urn=secret["urn"],
+            kms_key=bool(_props(secret).get("kmsKeyId")),
+            rotation_days=int(days) if days is not None else None,
+            rotation_lambda=bool(rotation.get("rotationLambdaArn")),
+        )
+    return dict(sorted(out.items()))
+
+
+def _statements(document: Any) -> list[dict]:
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return []
+    if not isinstance(document, dict):
+        return []
+    statements = document.get("Statement", [])
+    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
+
+
+def _as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [v for v in value or [] if isinstance(v, str)]
+
+
+def _names_secret(resource_arn: str, secret: DeclaredSecret) -> bool:
+    """Whether an IAM Resource entry covers the secret (a pattern over real ARNs, or the secret's own ARN)."""
+    if resource_arn.endswith(f":{secret.resource_name}"):  # the ARN output of the secret resource itself
+        return True
+    parts = resource_arn.split(":")
+    region, account = (parts[3], parts[4]) if len(parts) > 4 else ("*", "*")
+    # Real secret ARNs end in a random 6-character suffix after the name.
+    return fnmatch.fnmatchcase(f"arn:aws:secretsmanager:{region}:{account}:secret:{secret.name}-AbCdEf", resource_arn)
+
+
+def secrets_readable(document: Any, declared: dict[str, DeclaredSecret]) -> set[str]:
+    """Keys of the secrets a policy document allows GetSecretValue on."""
+    keys: set[str] = set()
+    for st in _statements(document):
+        actions = _as_list(st.get("Action"))
+        if st.get("Effect") != "Allow" or not any(fnmatch.fnmatchcase(SECRET_READ_ACTION, a) for a in actions):
+            continue
+        keys |= {s.key for s in declared.values() for arn in _as_list(st.get("Resource")) if _names_secret(arn, s)}
+    return keys
+
+
+def iam_reads(
+    resources: list[Resource], by_urn: dict[str, Resource], declared: dict[str, DeclaredSecret] | None
+) -> dict[str, tuple[str, ...]] | None:
+    roles = _of_type(resources, IAM_ROLE)
+    if not roles or declared is None:
+        return None
+    reads: dict[str, set[str]] = {_name_of(r): set() for r in roles}
+    for role in roles:
+        for inline in _props(role).get("inlinePolicies") or []:
+            reads[_name_of(role)] |= secrets_readable(inline.get("policy"), declared)
+    for rp in _of_type(resources, IAM_ROLE_POLICY):
+        for role in _linked(rp, "role", by_urn):
+            reads[_name_of(role)] |= secrets_readable(_props(rp).get("policy"), declared)
+    for attachment in _of_type(resources, IAM_ROLE_POLICY_ATTACHMENT):
+        documents = [_props(p).get("policy") for p in _linked(attachment, "policyArn", by_urn)]
+        for role in _linked(attachment, "role", by_urn):
+            for document in documents:
+                reads[_name_of(role)] |= secrets_readable(document, declared)
+    return {name: tuple(sorted(keys)) for name, keys in sorted(reads.items())}
+
+
+def read_declared(resources: list[Resource]) -> Declared:
+    """Everything access-related in the plan's resources."""
+    by_urn = {r["urn"]: r for r in resources if "urn" in r}
+    declared_secrets = secrets(resources, by_urn)
+    types: dict[str, int] = defaultdict(int)
+    for r in resources:
+        types[r.get("type", "?")] += 1
+    return Declared(
+        auth0_roles=auth0_roles(resources, by_urn),
+        client_grants=client_grants(resources, by_urn),
+        db_roles=db_roles(resources),
+        db_grants=db_grants(resources),
+        rls_policies=rls_policies(resources),
+        secrets=declared_secrets,
+        iam_reads=iam_reads(resources, by_urn, declared_secrets),
+        resource_count=len(resources),
+        types=dict(sorted(types.items())),
+    )

@@ -1,0 +1,39 @@
+"""The report as Markdown (GitHub-flavoured tables), for wikis and pull requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.report.sections import Section, Table, sections
+
+
+def md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(table: Table) -> list[str]:
+    lines = [f"**{table.caption}**", ""] if table.caption else []
+    if not table.rows:
+        return [*lines, "_None declared._", ""]
+    lines.append("| " + " | ".join(md_cell(h) for h in table.headers) + " |")
+    lines.append("|" + "---|" * len(table.headers))
+    lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in table.rows]
+    return [*lines, ""]
+
+
+def _section(section: Section) -> list[str]:
+    lines = [f"## {section.title}", ""]
+    lines += [line for note in section.notes for line in (note, "")]
+    return lines + [line for table in section.tables for line in md_table(table)]
+
+
+def render_md(report: dict[str, Any]) -> str:
+    lines = [
+        f"# Declared access: stack `{report['stack']}`",
+        "",
+        f"Revision `{report['revision']}` · report sha256 `{report['fingerprint']['report_sha256']}`",
+        "",
+    ]
+    for section in sections(report):
+        lines += _section(section)
+    return "\n".join(lines).rstrip() + "\n"

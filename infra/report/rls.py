@@ -1,0 +1,109 @@
+"""Row-level security policies read from SQL text (pulumi-postgresql has no Policy resource).
+
+`parse_policies(sql)` finds every `create policy` statement and returns who it
+applies to, for which command, and which ops roles its expressions name. The
+ops_audit migrations are the only source of RLS, so this is how the access
+report learns what each ops role can do with rows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_CREATE = re.compile(r"\bcreate\s+policy\s+", re.IGNORECASE)
+_HEADER = re.compile(
+    r"create\s+policy\s+(?P<name>\"[^\"]+\"|[\w$]+)\s+on\s+(?P<table>[\w.\"$]+)"
+    r"(?:\s+as\s+(?P<kind>permissive|restrictive))?"
+    r"(?:\s+for\s+(?P<command>all|select|insert|update|delete))?"
+    r"(?:\s+to\s+(?P<to>.+?))?\s*(?=\busing\b|\bwith\s+check\b|$)",
+    re.IGNORECASE | re.DOTALL,
+)
+_OPS_ROLE_LITERAL = re.compile(r"'(ops-[a-z]+)'")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+
+
+@dataclass(frozen=True)
+class RlsPolicy:
+    name: str
+    table: str
+    command: str
+    kind: str
+    to: tuple[str, ...]
+    using: str
+    check: str
+    ops_roles: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "table": self.table,
+            "command": self.command,
+            "kind": self.kind,
+            "to": list(self.to),
+            "using": self.using,
+            "check": self.check,
+            "ops_roles": list(self.ops_roles),
+        }
+
+
+def _statement_end(sql: str, start: int) -> int:
+    """Index of the `;` that ends the statement at `start`, skipping quotes and parentheses."""
+    depth, quote, i = 0, "", start
+    while i < len(sql):
+        ch = sql[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == ";" and depth == 0:
+            return i
+        i += 1
+    return len(sql)
+
+
+def _parenthesised_after(keyword: re.Pattern[str], text: str) -> str:
+    """The balanced `( ... )` that follows `keyword` in `text`, without the outer parentheses."""
+    match = keyword.search(text)
+    if not match:
+        return ""
+    open_at = text.find("(", match.end())
+    if open_at < 0:
+        return ""
+    depth = 0
+    for i in range(open_at, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return " ".join(text[open_at + 1 : i].split())
+    return ""
+
+
+def parse_policies(sql: str) -> list[RlsPolicy]:
+    """Every `create policy` statement in `sql`, in order."""
+    sql = _LINE_COMMENT.sub("", sql)
+    policies = []
+    for match in _CREATE.finditer(sql):
+        statement = sql[match.start() : _statement_end(sql, match.start())]
+        header = _HEADER.match(statement)
+        if not header:
+            continue
+        using = _parenthesised_after(re.compile(r"\busing\b", re.IGNORECASE), statement)
+        check = _parenthesised_after(re.compile(r"\bwith\s+check\b", re.IGNORECASE), statement)
+        to = tuple(r.strip().strip('"') for r in (header["to"] or "public").split(",") if r.strip())
+        policies.append(
+            RlsPolicy(
+                name=header["name"].strip('"'),
+                table=header["table"].replace('"', ""),
+                command=(header["command"] or "all").lower(),
+                kind=(header["kind"] or "permissive").lower(),
+                to=to,
+                using=using,
+                check=check,
+                ops_roles=tuple(sorted(set(_OPS_ROLE_LITERAL.findall(f"{using} {check}")))),
+            )
+        )
+    return policies

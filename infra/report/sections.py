@@ -1,0 +1,206 @@
+"""The report laid out as titled tables, shared by the Markdown and HTML renderers.
+
+Both formats show the same sections in the same order, so a reader can move
+between them; only the markup differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+HELD = "✓"
+NONE = "—"
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    caption: str = ""
+    matrix: bool = False  # a role x permission grid: first column = role, then one column per permission
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    anchor: str
+    notes: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+
+def _join(items: list[str]) -> str:
+    return ", ".join(items) if items else NONE
+
+
+def _matrix(report: dict[str, Any]) -> Section:
+    perms = report["permissions"]
+    rows = [
+        (
+            role["name"],
+            *(HELD if p["name"] in role["permissions"] else "" for p in perms),
+            " / ".join(role["mfa"]) or NONE,
+            "yes" if role["mfa_phishing_resistant_only"] else "no",
+        )
+        for role in report["roles"]
+    ]
+    headers = ("role", *(p["name"] for p in perms), "MFA factors", "phishing-resistant only")
+    notes = [f"Permissions: {report['sources']['auth0_roles']}. MFA: {report['sources']['mfa']}."]
+    notes += [
+        f"Drift in {role['name']}: " + "; ".join(f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in role["drift"].items())
+        for role in report["roles"]
+        if role["drift"]
+    ]
+    legend = [
+        (p["name"], p["description"], "writes" if p["writes"] else "reads", "privileged" if p["privileged"] else "")
+        for p in perms
+    ]
+    return Section(
+        "Roles × permissions",
+        "matrix",
+        notes,
+        [Table(headers, rows, matrix=True), Table(("permission", "meaning", "kind", "privileged"), legend, "Permissions")],
+    )
+
+
+def _reach(report: dict[str, Any]) -> Section:
+    tables = [
+        Table(
+            ("permission", "/ops routes", "integrations", "database rows (RLS)", "vendor secrets (IAM)"),
+            [
+                (
+                    row["permission"],
+                    _join(row["routes"]),
+                    _join(row["integrations"]),
+                    _join(row["database"]),
+                    _join(row["secrets"]) + (f" (via {row['via']})" if row["secrets"] else ""),
+                )
+                for row in role["reach"]
+            ],
+            caption=f"{role['name']}: {role['description']}",
+        )
+        for role in report["roles"]
+    ]
+    notes = [
+        "Auth0 permission → /ops route → database rows under row-level security → vendor secrets the backend reads "
+        f"for it. Secret access: {report['sources']['iam_secret_access']}. RLS: {report['sources']['rls_policies']}."
+    ]
+    return Section("Who can reach what", "reach", notes, tables)
+
+
+def _database(report: dict[str, Any]) -> Section:
+    db = report["database"]
+    per_role = Table(
+        ("ops role", "RLS policies that give it rows"),
+        [(role["name"], _join(role["database"])) for role in report["roles"]],
+        caption="Per ops role",
+    )
+    roles = Table(
+        ("database role", "login", "attributes", "member of"),
+        [(r["name"], "yes" if r["login"] else "no", _join(r["attributes"]), _join(r["member_of"])) for r in db["roles"]],
+        caption="Database roles",
+    )
+    grants = Table(
+        ("database role", "privileges", "on"),
+        [(g["role"], _join(g["privileges"]), g["on"]) for g in db["grants"]],
+        caption="Grants",
+    )
+    policies = Table(
+        ("policy", "table", "command", "to", "ops roles named", "using", "with check"),
+        [
+            (p["name"], p["table"], p["command"], _join(p["to"]), _join(p["ops_roles"]), p["using"] or NONE, p["check"] or NONE)
+            for p in db["rls_policies"]
+        ],
+        caption="Row-level security policies",
+    )
+    return Section("Database grants and RLS policies", "database", [f"Source: {db['source']}."], [per_role, roles, grants, policies])
+
+
+def _secrets(report: dict[str, Any]) -> Section:
+    identities = Table(
+        ("identity", "serves /ops", "reads secrets", "API permissions", "client grants", "reads beyond the model"),
+        [
+            (
+                i["name"],
+                "yes" if i["serves_routes"] else "no",
+                _join(i["secrets"]),
+                _join(i["api_permissions"]),
+                _join(i["client_grants"]),
+                _join(i["reads_beyond_model"]),
+            )
+            for i in report["identities"]
+        ],
+        caption="Runtime identities",
+    )
+    secrets = Table(
+        ("secret", "name", "rotation plan", "declared rotation", "customer KMS key", "readers"),
+        [
+            (
+                s["key"],
+                s["name"] or NONE,
+                f"{s['rotation']} every {s['rotation_days']} days",
+                f"Lambda every {s['declared_rotation_days']} days" if s["declared_rotation_days"] else NONE,
+                {True: "yes", False: "no", None: NONE}[s["customer_kms_key"]],
+                _join(s["readers"]),
+            )
+            for s in report["secrets"]
+        ],
+        caption="Secrets and their rotation plan",
+    )
+    return Section("Runtime identities and secrets", "secrets", [f"Source: {report['sources']['secrets']}."], [identities, secrets])
+
+
+def _sod(report: dict[str, Any]) -> Section:
+    rows = [
+        (
+            " + ".join(p["permissions"]),
+            p["status"].upper() if p["status"] == "violated" else p["status"],
+            _join(p["roles_holding_both"]),
+            _join([" & ".join(pair) for pair in p["conflicting_role_pairs"]]),
+            p["reason"],
+        )
+        for p in report["segregation_of_duties"]
+    ]
+    headers = ("pair", "status", "roles holding both", "role pairs no person may hold together", "why")
+    return Section("Segregation of duties", "sod", [], [Table(headers, rows)])
+
+
+def _findings(report: dict[str, Any]) -> Section:
+    findings = report["findings"]
+    notes = [] if findings["available"] else [f"Policy check {findings['note']}."]
+    tables = [
+        Table(
+            ("rule", "severity", "resource", "message"),
+            [(f["rule"], f["severity"], f["resource"], f["message"]) for f in findings["findings"]],
+            caption="Findings",
+        ),
+        Table(
+            ("rule", "resource", "owner", "expires", "reason"),
+            [
+                (str(w.get("rule", "")), str(w.get("resource", "")), str(w.get("owner", "")), str(w.get("expires", "")), str(w.get("reason", "")))
+                for w in findings["waivers"]
+            ],
+            caption="Active waivers",
+        ),
+    ]
+    shown = tables if findings["available"] else tables[:1] if findings["findings"] else []
+    return Section("Policy findings and waivers", "findings", notes, shown)
+
+
+def _fingerprint(report: dict[str, Any]) -> Section:
+    fp = report["fingerprint"]
+    rows = [
+        ("git revision", report["revision"]),
+        ("declared graph sha256", fp["declared_graph_sha256"]),
+        ("report sha256", fp["report_sha256"]),
+        ("plan resources", str(report["plan"]["resources"])),
+    ]
+    notes = [
+        "The declared graph hash covers the plan's resources and the access model; the report hash covers the JSON "
+        "report without `revision` and `fingerprint` (canonical JSON: sorted keys, no spaces, UTF-8)."
+    ]
+    return Section("Fingerprint", "fingerprint", notes, [Table(("what", "value"), rows)])
+
+
+def sections(report: dict[str, Any]) -> list[Section]:
+    return [_matrix(report), _reach(report), _database(report), _secrets(report), _sod(report), _findings(report), _fingerprint(report)]

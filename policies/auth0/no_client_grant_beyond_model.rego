@@ -1,0 +1,40 @@
+package opshub
+
+import rego.v1
+
+# METADATA
+# title: Client grants are a subset of the model
+# description: >-
+#   A machine client may hold on the ops API only the permissions the access model gives
+#   its identity (matched by the client's name), or, for a client the model does not
+#   name, only permissions some identity is given.
+# custom:
+#   id: OPS-AUTH-008
+#   severity: high
+#   remediation: Limit the ClientGrant's scopes to the identity's api_permissions in infra/model/access.yaml.
+stack_deny_client_grant_beyond_model contains f.msg if some f in client_grant_beyond_model
+
+client_grant_beyond_model contains finding(grant, msg) if {
+	some grant in resources_of("auth0:index/clientGrant:ClientGrant")
+	is_ops_api_audience(prop(grant, "audience", ""))
+	allowed := allowed_client_scopes(grant)
+	some scope in prop(grant, "scopes", [])
+	not scope in allowed
+	msg := sprintf("%s grants '%s' on the ops API beyond what the access model gives the client", [label(grant), scope])
+}
+
+is_ops_api_audience(audience) if {
+	some api in resources_of("auth0:index/resourceServer:ResourceServer")
+	prop(api, "identifier", "") == audience
+}
+
+allowed_client_scopes(grant) := permissions if {
+	identity := model.identities[client_name(grant)]
+	permissions := {p | some p in identity.api_permissions}
+} else := {p | some identity in model.identities; some p in identity.api_permissions}
+
+client_name(grant) := name if {
+	some client in resources_of("auth0:index/client:Client")
+	refers_to(grant, "clientId", client)
+	name := prop(client, "name", "")
+}

@@ -1,0 +1,41 @@
+package opshub
+
+import rego.v1
+
+# METADATA
+# title: Rotation at most every 30 days for database credentials, 90 otherwise
+# description: >-
+#   Database login credentials rotate automatically and cheaply, so at most 30 days;
+#   vendor keys rotated by hand at most every 90 days. The limit follows the access
+#   model's secret (database_user set means a database credential).
+# custom:
+#   id: OPS-AWS-006
+#   severity: medium
+#   remediation: Lower rotation_rules.automatically_after_days (or the reminder's rate) to the limit.
+stack_deny_long_rotation_period contains f.msg if some f in long_rotation_period
+
+long_rotation_period contains finding(rotation, msg) if {
+	some rotation in secret_rotations
+	some secret in aws_secrets
+	refers_to(rotation, "secretId", secret)
+	days := rotation_period_days(rotation)
+	limit := rotation_limit(secret)
+	days > limit
+	msg := sprintf("secret '%s' rotates every %d days; at most %d are allowed", [prop(secret, "name", secret.__name), days, limit])
+}
+
+long_rotation_period contains finding(reminder, msg) if {
+	some reminder in resources_of("aws:scheduler/schedule:Schedule")
+	some secret in aws_secrets
+	secret.__urn in object.get(reminder, "dependencies", [])
+	days := rate_days(prop(reminder, "scheduleExpression", ""))
+	limit := rotation_limit(secret)
+	days > limit
+	msg := sprintf("the reminder for secret '%s' fires every %d days; at most %d are allowed", [prop(secret, "name", secret.__name), days, limit])
+}
+
+rotation_period_days(rotation) := prop(rotation, ["rotationRules", "automaticallyAfterDays"], 0) if {
+	prop(rotation, ["rotationRules", "automaticallyAfterDays"], 0) > 0
+}
+
+rotation_period_days(rotation) := rate_days(prop(rotation, ["rotationRules", "scheduleExpression"], ""))

@@ -1,0 +1,54 @@
+package opshub
+
+import rego.v1
+
+# METADATA
+# title: Credentials are passed as Pulumi secrets
+# description: >-
+#   A password, token, key, webhook URL or client secret passed in plain text is stored
+#   unencrypted in the state and shown in previews; every such property must be a secret.
+# custom:
+#   id: OPS-XC-001
+#   severity: critical
+#   remediation: Wrap the value in pulumi.Output.secret (or read it with require_secret) before passing it.
+deny_plain_credential contains msg if {
+	walk(input.__properties, [path, value])
+	is_credential_path(path)
+	is_plain_credential(value)
+	msg := sprintf("%s: property '%s' holds a credential that is not a Pulumi secret", [label(input), concat(".", [format_step(step) | some step in path])])
+}
+
+is_credential_path(path) if {
+	key := path[count(path) - 1]
+	is_string(key)
+	some suffix in credential_suffixes
+	endswith(lower(key), suffix)
+}
+
+# An Auth0 Action's secrets are {name, value} pairs.
+is_credential_path(path) if {
+	count(path) >= 3
+	path[count(path) - 3] == "secrets"
+	path[count(path) - 1] == "value"
+}
+
+credential_suffixes := {
+	"password",
+	"passwd",
+	"secret",
+	"token",
+	"apikey",
+	"integrationkey",
+	"routingkey",
+	"privatekey",
+	"secretkey",
+	"accesskey",
+	"secretstring",
+	"webhookurl",
+	"credentials",
+	"auth",
+}
+
+format_step(step) := sprintf("%d", [step]) if is_number(step)
+
+format_step(step) := step if is_string(step)

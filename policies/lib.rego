@@ -1,0 +1,169 @@
+# METADATA
+# title: Ops Hub least-privilege policy pack
+# description: >-
+#   Shared predicates of the pack. Rules read the analyzer's collision-safe fields
+#   (__type, __urn, __name, __properties, __provider) and never a logical name or a URN shape.
+# scope: package
+package opshub
+
+import rego.v1
+
+# ---------------------------------------------------------------------------
+# Secrets: the engine's wire marker for a secret value (pulumi sdk rpc), which
+# `pulumi stack export` and `opshub policy check` also carry; a preview prints
+# secrets as "[secret]". Under the native analyzer a secret is never a string.
+secret_signature_key := "4dabf18193072939515e22adb298388d"
+
+secret_signature_value := "1b47061264138c4ac30d75fd1eb44270"
+
+is_secret_value(value) if {
+	is_object(value)
+	value[secret_signature_key] == secret_signature_value
+}
+
+is_secret_value(value) if value == "[secret]"
+
+# A credential handed over in plain text: a non-empty string that is not a secret.
+is_plain_credential(value) if {
+	is_string(value)
+	value != ""
+	not is_secret_value(value)
+}
+
+# ---------------------------------------------------------------------------
+# Resources and references
+
+properties(r) := r.__properties
+
+prop(r, path, fallback) := object.get(r.__properties, path, fallback)
+
+# The short kind of a type token, e.g. "RolePermissions" for auth0:index/rolePermissions:RolePermissions.
+kind(r) := parts[count(parts) - 1] if parts := split(r.__type, ":")
+
+label(r) := sprintf("%s '%s'", [kind(r), r.__name])
+
+finding(r, msg) := {"urn": r.__urn, "msg": msg}
+
+resources_of(type_token) := [r | some r in input.resources; r.__type == type_token]
+
+# Values by which another resource may name r: its ARN, id, name or uid, or its URN.
+handles(r) := {h |
+	some key in ["arn", "id", "name", "uid"]
+	h := prop(r, key, "")
+	is_string(h)
+	h != ""
+} | {r.__urn}
+
+# Resource `r` points at `target` through its property `key`: by a recorded
+# property dependency (the engine knows it even while the value is unknown), or by value.
+refers_to(r, key, target) if target.__urn in object.get(r, ["propertyDependencies", key], [])
+
+refers_to(r, key, target) if {
+	value := prop(r, key, "")
+	is_string(value)
+	value != ""
+	value in handles(target)
+}
+
+# Provider settings arrive as JSON strings on the wire, objects in hand-written input.
+as_object(value) := json.unmarshal(value) if {
+	is_string(value)
+	json.is_valid(value)
+}
+
+as_object(value) := value if is_object(value)
+
+as_array(value) := value if is_array(value)
+
+as_array(value) := [value] if not is_array(value)
+
+# ---------------------------------------------------------------------------
+# Auth0
+
+auth0_roles := resources_of("auth0:index/role:Role")
+
+# [role URN, role name, permission] for every permission a role holds, through
+# RolePermissions (one resource per role) or RolePermission (one per permission).
+role_permission_pairs contains [role.__urn, role_name, p.name] if {
+	some rp in resources_of("auth0:index/rolePermissions:RolePermissions")
+	some role in auth0_roles
+	refers_to(rp, "roleId", role)
+	role_name := prop(role, "name", "")
+	some p in prop(rp, "permissions", [])
+}
+
+role_permission_pairs contains [role.__urn, role_name, prop(rp, "permission", "")] if {
+	some rp in resources_of("auth0:index/rolePermission:RolePermission")
+	some role in auth0_roles
+	refers_to(rp, "roleId", role)
+	role_name := prop(role, "name", "")
+}
+
+is_read_only_role(name) if model.roles[name].read_only == true
+
+is_privileged_role(name) if model.roles[name].privileged == true
+
+is_writing_permission(name) if model.permissions[name].writes == true
+
+# ---------------------------------------------------------------------------
+# AWS IAM documents: JSON strings or objects, one Statement or a list of them.
+
+iam_policy_types := {
+	"aws:iam/policy:Policy",
+	"aws:iam/rolePolicy:RolePolicy",
+	"aws:iam/userPolicy:UserPolicy",
+	"aws:iam/groupPolicy:GroupPolicy",
+}
+
+iam_documents contains doc if {
+	input.__type in iam_policy_types
+	doc := as_object(prop(input, "policy", ""))
+}
+
+iam_documents contains doc if {
+	input.__type == "aws:iam/role:Role"
+	some inline in prop(input, "inlinePolicies", [])
+	doc := as_object(object.get(inline, "policy", ""))
+}
+
+statements(doc) := [s | some s in as_array(object.get(doc, "Statement", []))]
+
+allow_statements(doc) := [s | some s in statements(doc); s.Effect == "Allow"]
+
+statement_actions(s) := [lower(a) | some a in as_array(object.get(s, "Action", []))]
+
+statement_resources(s) := as_array(object.get(s, "Resource", []))
+
+# An action pattern of a statement ("secretsmanager:Get*") covers a concrete action.
+covers(pattern, action) if glob.match(pattern, [], action)
+
+document_allows(doc, action) if {
+	some s in allow_statements(doc)
+	some pattern in statement_actions(s)
+	covers(pattern, action)
+}
+
+# ---------------------------------------------------------------------------
+# AWS Secrets Manager
+
+aws_secrets := resources_of("aws:secretsmanager/secret:Secret")
+
+secret_rotations := resources_of("aws:secretsmanager/secretRotation:SecretRotation")
+
+# The model key (`vendor/purpose`) a secret named ops-hub/<env>/<vendor>/<purpose> stores.
+secret_model_key(secret) := key if {
+	some key, _ in model.secrets
+	endswith(prop(secret, "name", ""), concat("", ["/", key]))
+}
+
+# Days between rotations: 30 for database credentials, 90 for the rest.
+rotation_limit(secret) := model.secrets[secret_model_key(secret)].max_rotation_days
+
+rotation_limit(secret) := 90 if not secret_model_key(secret)
+
+# "rate(30 days)" -> 30; other schedule expressions (cron) are not compared.
+rate_days(expression) := to_number(parts[0]) if {
+	startswith(expression, "rate(")
+	parts := split(trim_suffix(trim_prefix(expression, "rate("), ")"), " ")
+	parts[1] in {"day", "days"}
+}

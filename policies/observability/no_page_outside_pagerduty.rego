@@ -1,0 +1,44 @@
+package opshub
+
+import rego.v1
+
+# METADATA
+# title: Pages reach PagerDuty
+# description: >-
+#   A severity=page alert wakes someone up only through PagerDuty; every route matching
+#   page must send to a contact point with a PagerDuty integration.
+# custom:
+#   id: OPS-OBS-004
+#   severity: critical
+#   remediation: Send the severity=page route to the contact point that carries the PagerDuty integration.
+stack_deny_page_outside_pagerduty contains f.msg if some f in page_outside_pagerduty
+
+page_outside_pagerduty contains finding(policy, msg) if {
+	some policy in resources_of("grafana:alerting/notificationPolicy:NotificationPolicy")
+	walk(prop(policy, "policies", []), [path, route])
+	is_object(route)
+	"matchers" in object.keys(route)
+	route_matches_severity(route, "page")
+	name := object.get(route, "contactPoint", "")
+	not is_pagerduty_contact_point(name)
+	msg := sprintf("%s sends severity=page to '%s', which has no PagerDuty integration", [label(policy), name])
+}
+
+page_outside_pagerduty contains finding(policy, msg) if {
+	some policy in resources_of("grafana:alerting/notificationPolicy:NotificationPolicy")
+	not pages_routed(policy)
+	msg := sprintf("%s has no route for severity=page", [label(policy)])
+}
+
+pages_routed(policy) if {
+	walk(prop(policy, "policies", []), [path, route])
+	is_object(route)
+	"matchers" in object.keys(route)
+	route_matches_severity(route, "page")
+}
+
+is_pagerduty_contact_point(name) if {
+	some cp in resources_of("grafana:alerting/contactPoint:ContactPoint")
+	prop(cp, "name", "") == name
+	count(prop(cp, "pagerduties", [])) > 0
+}

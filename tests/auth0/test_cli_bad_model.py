@@ -1,0 +1,74 @@
+"""`opshub plan` refuses a broken access model: exit 2, a message naming the role, no partial output.
+
+The CLI runs in-process with the real program; only the model file it loads is
+swapped for a broken copy written to a temporary directory.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+import infra.program
+from infra.cli.main import main
+from infra.model.access import load_model
+
+
+def _role(data: dict, name: str) -> dict:
+    return next(r for r in data["roles"] if r["name"] == name)
+
+
+@dataclass(frozen=True)
+class BrokenModel:
+    test_id: str
+    change: Callable[[dict], None]
+    message: str
+
+
+CASES = [
+    BrokenModel(
+        "undeclared-permission",
+        lambda d: _role(d, "ops-payments")["permissions"].append("payments:*"),
+        "role 'ops-payments': grants undeclared permission 'payments:*'",
+    ),
+    BrokenModel(
+        "duplicate-role",
+        lambda d: d["roles"].append(copy.deepcopy(_role(d, "ops-sre"))),
+        "role 'ops-sre': declared more than once",
+    ),
+    BrokenModel(
+        "unknown-mfa-factor",
+        lambda d: _role(d, "ops-admin")["mfa"].append("sms"),
+        "role 'ops-admin': unknown MFA factor 'sms'",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.test_id for c in CASES])
+def test_plan_exits_2_naming_the_role(
+    case: BrokenModel,
+    access_model_data: dict,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = copy.deepcopy(access_model_data)
+    case.change(data)
+    model_file = tmp_path / "access.yaml"
+    model_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    monkeypatch.setattr(infra.program, "load_model", lambda: load_model(model_file))
+    out = tmp_path / "plan"
+
+    code = main(["plan", "--stack", "prod", "--out", str(out)])
+
+    err = capsys.readouterr().err
+    assert code == 2, f"expected exit 2, got {code}; stderr: {err}"
+    assert case.message in err, err
+    assert str(model_file) in err, "the message names the model file"
+    assert "Traceback" not in err
+    assert not (out / "resources.json").exists(), "a refused plan writes nothing"

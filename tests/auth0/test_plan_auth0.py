@@ -1,0 +1,172 @@
+"""OpsAuth under the SDK's mocks: the real pulumi_auth0 types, as the prod plan records them.
+
+The plan's `properties` are the engine's camelCase input names, so these tests also
+prove the Python argument names map to the provider's schema.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+from infra.components.auth import ACTION_SOURCE
+from infra.config import StackConfig
+from infra.model.access import AccessModel
+from infra.offline.plan import Plan
+from tests.auth0.plan_reading import (
+    ACTION,
+    CLIENT,
+    CLIENT_CREDENTIALS,
+    GUARDIAN,
+    RESOURCE_SERVER,
+    ROLE_PERMISSIONS,
+    SCOPES,
+    TRIGGER_ACTIONS,
+    client_grants,
+    declared_role_grants,
+    declared_role_permissions,
+    linked,
+)
+
+
+def _only(plan: Plan, token: str) -> dict:
+    found = plan.of_type(token)
+    assert len(found) == 1, f"expected one {token}, found {len(found)}"
+    return found[0]
+
+
+def test_the_ops_api_enforces_rbac_with_short_tokens(prod_plan: Plan, prod_config: StackConfig) -> None:
+    api = _only(prod_plan, RESOURCE_SERVER)["properties"]
+    assert api["identifier"] == prod_config.api_identifier
+    assert api["enforcePolicies"] is True, "RBAC on"
+    assert api["tokenDialect"] == "access_token_authz", "permissions in the access token"
+    assert api["tokenLifetime"] == prod_config.token_lifetime_seconds <= 3600
+    assert api["tokenLifetimeForWeb"] <= api["tokenLifetime"]
+    assert api["allowOfflineAccess"] is False, "no refresh tokens for the ops API"
+    assert api["signingAlg"] == "RS256", "Supabase third-party auth needs asymmetric keys"
+
+
+def test_the_api_scopes_are_the_model_permissions(prod_plan: Plan, access_model: AccessModel, prod_config: StackConfig) -> None:
+    scopes = _only(prod_plan, SCOPES)["properties"]
+    assert scopes["resourceServerIdentifier"] == prod_config.api_identifier
+    assert sorted(s["name"] for s in scopes["scopes"]) == sorted(p.name for p in access_model.permissions)
+
+
+def test_each_role_holds_exactly_the_model_permissions_on_the_ops_api(
+    prod_plan: Plan, access_model: AccessModel, prod_config: StackConfig
+) -> None:
+    grants = declared_role_grants(prod_plan)
+    assert set(grants) == {r.name for r in access_model.roles}, "one Auth0 role per model role, no more"
+    assert len(prod_plan.of_type(ROLE_PERMISSIONS)) == len(access_model.roles), "one RolePermissions per role"
+    for role in access_model.roles:
+        expected = {(p, prod_config.api_identifier) for p in role.permissions}
+        assert grants[role.name] == expected, f"{role.name}: declared {sorted(grants[role.name])}"
+
+
+def test_role_permissions_wait_for_the_scopes_they_name(prod_plan: Plan) -> None:
+    (scopes,) = prod_plan.of_type(SCOPES)
+    for holder in prod_plan.of_type(ROLE_PERMISSIONS):
+        assert scopes["urn"] in holder["dependencies"], f"{holder['name']} must be created after the API scopes"
+
+
+def test_guardian_offers_webauthn_and_otp_and_nothing_phishable_by_sms(prod_plan: Plan) -> None:
+    guardian = _only(prod_plan, GUARDIAN)["properties"]
+    assert guardian["policy"] == "all-applications"
+    assert guardian["webauthnRoaming"]["enabled"] is True
+    assert guardian["webauthnPlatform"]["enabled"] is True
+    assert guardian["otp"] is True
+    assert guardian["recoveryCode"] is True
+    assert guardian["phone"] == {"enabled": False}, "no SMS or voice"
+    assert guardian["email"] is False
+    assert guardian["push"] == {"enabled": False}
+    assert guardian["duo"] == {"enabled": False}
+
+
+def test_the_post_login_action_runs_the_committed_code_and_is_bound(prod_plan: Plan, prod_config: StackConfig) -> None:
+    action = _only(prod_plan, ACTION)
+    props = action["properties"]
+    assert props["runtime"] == "node22"
+    assert props["deploy"] is True
+    assert props["code"] == ACTION_SOURCE.read_text(encoding="utf-8")
+    assert props["supportedTriggers"] == {"id": "post-login", "version": "v3"}
+    secrets = {s["name"]: s["value"] for s in props["secrets"]}
+    assert secrets["CLAIMS_NAMESPACE"] == prod_config.claims_namespace
+    binding = _only(prod_plan, TRIGGER_ACTIONS)
+    assert binding["properties"]["trigger"] == "post-login"
+    (bound,) = binding["properties"]["actions"]
+    assert bound["displayName"] == props["name"]
+    assert linked(prod_plan, binding, "actions") == [action], "the trigger binds this Action"
+
+
+def test_backend_client_is_granted_only_its_api_permissions(
+    prod_plan: Plan, access_model: AccessModel, prod_config: StackConfig
+) -> None:
+    runtime = next(i for i in access_model.identities if i.name == "ops-hub-runtime")
+    (grant,) = client_grants(prod_plan)["ops-hub-runtime"]
+    assert grant["audience"] == prod_config.api_identifier
+    assert sorted(grant["scopes"]) == sorted(runtime.api_permissions)
+
+
+def test_management_api_scopes_go_only_to_the_review_client_and_are_read_only(
+    prod_plan: Plan, prod_config: StackConfig
+) -> None:
+    management = f"https://{prod_config.auth0_domain}/api/v2/"
+    grants = client_grants(prod_plan)
+    holders = {name for name, gs in grants.items() if any(g["audience"] == management for g in gs)}
+    assert holders == {"access-review-job"}, "only the access review client reaches the Management API"
+    (grant,) = grants["access-review-job"]
+    assert grant["scopes"], "an empty scope list would not be least privilege, it would be a broken job"
+    assert all(s.startswith("read:") for s in grant["scopes"]), grant["scopes"]
+    assert not grant.get("allowAllScopes"), "never all scopes"
+
+
+def test_machine_clients_are_m2m_and_their_secrets_are_secret(prod_plan: Plan) -> None:
+    clients = prod_plan.of_type(CLIENT)
+    assert {c["properties"]["name"] for c in clients} == {"ops-hub-runtime", "access-review-job"}
+    for client in clients:
+        assert client["properties"]["appType"] == "non_interactive"
+        assert client["properties"]["grantTypes"] == ["client_credentials"]
+    credentials = prod_plan.of_type(CLIENT_CREDENTIALS)
+    assert {linked(prod_plan, c, "clientId")[0]["properties"]["name"] for c in credentials} == {"ops-hub-runtime", "access-review-job"}
+    for cred in credentials:
+        assert "clientSecret" in cred["options"]["additionalSecretOutputs"], f"{cred['name']}: client secret must be a Pulumi secret"
+
+
+def test_every_auth0_resource_uses_the_explicit_auth0_provider(prod_plan: Plan) -> None:
+    auth0_resources = [r for r in prod_plan.resources if r["type"].startswith("auth0:")]
+    assert auth0_resources
+    wrong = [r["name"] for r in auth0_resources if r["provider"].get("type") != "pulumi:providers:auth0"]
+    assert wrong == []
+
+
+def _role_dict(data: dict, name: str) -> dict:
+    return next(r for r in data["roles"] if r["name"] == name)
+
+
+def test_a_role_removed_from_the_model_is_no_longer_declared(plan_model: Callable[[dict], Plan], access_model_data: dict) -> None:
+    data = copy.deepcopy(access_model_data)
+    data["roles"] = [r for r in data["roles"] if r["name"] != "ops-lifecycle"]
+
+    plan = plan_model(data)
+
+    expected = {r["name"]: set(r["permissions"]) for r in data["roles"]}
+    assert declared_role_permissions(plan) == expected, "the declared roles are exactly the new model's"
+    assert not [r for r in plan.resources if "ops-lifecycle" in r["name"]], "nothing of the removed role remains"
+
+
+def test_a_permission_removed_from_the_model_is_no_longer_declared(plan_model: Callable[[dict], Plan], access_model_data: dict) -> None:
+    data = copy.deepcopy(access_model_data)
+    data["permissions"] = [p for p in data["permissions"] if p["name"] != "comms:send"]
+    data["routes"] = [r for r in data["routes"] if r["permission"] != "comms:send"]
+    for integration in data["integrations"]:
+        integration["grants"].pop("comms:send", None)
+    _role_dict(data, "ops-lifecycle")["permissions"].remove("comms:send")
+
+    plan = plan_model(data)
+
+    expected = {r["name"]: set(r["permissions"]) for r in data["roles"]}
+    assert declared_role_permissions(plan) == expected, "the declared role permissions are exactly the new model's"
+    (scopes,) = plan.of_type(SCOPES)
+    names = {s["name"] for s in scopes["properties"]["scopes"]}
+    assert "comms:send" not in names, "the API scope is removed with the permission"
+    assert names == {p["name"] for p in data["permissions"]}

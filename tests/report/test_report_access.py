@@ -1,0 +1,100 @@
+"""The access report joins the declared plan with the model: acceptance on prod, drift, SoD, fingerprint."""
+
+from __future__ import annotations
+
+import json
+
+from infra.model.access import AccessModel
+from infra.report.access import canonical_sha256, report_for
+from infra.report.declared import AUTH0_ROLE_PERMISSIONS
+from infra.report.findings import MODEL_RULE
+from tests.report.conftest import resource
+
+POLICY_SQL = """
+create policy events_read_all on ops_audit.events for select to authenticated
+    using ((select auth.jwt()) -> 'https://ops.clarivum.com/roles' ?| array['ops-auditor']);
+"""
+
+
+def test_json_lists_every_model_role_with_permissions_mfa_secrets_and_database(prod_report: dict, access_model: AccessModel) -> None:
+    roles = {r["name"]: r for r in prod_report["roles"]}
+
+    assert list(roles) == [r.name for r in access_model.roles], "every model role, in model order"
+    for role in access_model.roles:
+        entry = roles[role.name]
+        assert entry["permissions"] == sorted(role.permissions), f"{role.name}: declared permissions differ from the model"
+        assert entry["mfa"] == list(role.mfa), f"{role.name}: MFA factors"
+        assert {"secrets", "database", "reach"} <= entry.keys(), f"{role.name}: a reach section is missing"
+    assert roles["ops-payments"]["secrets"] == ["payu/client-secret", "stripe/secret-key"], "payments reach the PSP keys"
+    assert roles["ops-payments"]["mfa_phishing_resistant_only"] and not roles["ops-viewer"]["mfa_phishing_resistant_only"]
+    assert "audit/" not in " ".join(roles["ops-viewer"]["secrets"])
+
+
+def test_reach_traces_a_permission_to_route_integration_and_secret(prod_report: dict) -> None:
+    payments = next(r for r in prod_report["roles"] if r["name"] == "ops-payments")
+    refund = next(row for row in payments["reach"] if row["permission"] == "payments:refund")
+
+    assert refund["routes"] == ["POST /ops/payments/refunds"]
+    assert refund["integrations"] == ["Stripe: edit", "PayU: edit"]
+    assert refund["via"] == "ops-hub-runtime" and "stripe/secret-key" in refund["secrets"]
+
+
+def test_prod_plan_is_the_source_where_it_declares_the_domain(prod_report: dict) -> None:
+    assert prod_report["sources"]["auth0_roles"] == "declared in the plan"
+    assert prod_report["sources"]["secrets"] == "declared in the plan"
+    readers = {s["key"]: s["readers"] for s in prod_report["secrets"]}
+    assert readers["auth0/access-review-client"] == ["access-review-job"], "only the review job reads its client secret"
+
+
+def test_a_permission_missing_from_the_plan_shows_as_drift(prod_resources: list[dict], access_model: AccessModel) -> None:
+    grants = next(r for r in prod_resources if r["type"] == AUTH0_ROLE_PERMISSIONS and "ops-sre" in r["name"])
+    grants["properties"]["permissions"] = [p for p in grants["properties"]["permissions"] if p["name"] != "incidents:ack"]
+
+    report = report_for(prod_resources, access_model, "prod", "r")
+
+    sre = next(r for r in report["roles"] if r["name"] == "ops-sre")
+    assert "incidents:ack" not in sre["permissions"], "the report must show what the plan declares"
+    assert sre["drift"] == {"modelled_not_declared": ["incidents:ack"]}
+
+
+def test_rls_policies_in_the_plan_give_rows_to_the_roles_they_name(prod_resources: list[dict], access_model: AccessModel) -> None:
+    migration = resource("pulumi-python:dynamic/opshub:Migrations", "migrations", {"sql": POLICY_SQL})
+
+    report = report_for([*prod_resources, migration], access_model, "prod", "r")
+
+    database = {r["name"]: r["database"] for r in report["roles"]}
+    assert database["ops-auditor"] == ["events_read_all (select on ops_audit.events)"]
+    assert database["ops-viewer"] == [], "a policy naming only ops-auditor gives ops-viewer nothing"
+    assert report["sources"]["rls_policies"] == "declared in the plan"
+
+
+def test_a_role_holding_a_sod_pair_is_reported_violated(prod_resources: list[dict], access_model: AccessModel) -> None:
+    auditor = access_model.role_by_name["ops-auditor"]
+    roles = tuple(r.model_copy(update={"permissions": (*auditor.permissions, "payments:refund")}) if r is auditor else r for r in access_model.roles)
+    model = access_model.model_copy(update={"roles": roles})
+    grants = next(r for r in prod_resources if r["type"] == AUTH0_ROLE_PERMISSIONS and "ops-auditor" in r["name"])
+    grants["properties"]["permissions"].append({"name": "payments:refund", "resourceServerIdentifier": "api"})
+
+    report = report_for(prod_resources, model, "prod", "r")
+
+    status = {tuple(p["permissions"]): (p["status"], p["roles_holding_both"]) for p in report["segregation_of_duties"]}
+    assert status[("payments:refund", "audit:export")] == ("violated", ["ops-auditor"])
+    assert status[("integrations:manage", "access:review")][0] == "holds"
+
+
+def test_model_problems_become_mandatory_findings(prod_plan, access_model: AccessModel) -> None:
+    report = report_for(prod_plan.resources, access_model, "prod", "r", ["role 'ops-viewer': is read_only but ..."])
+
+    assert [(f["rule"], f["severity"]) for f in report["findings"]["findings"]][:1] == [(MODEL_RULE, "mandatory")]
+
+
+def test_report_hash_covers_the_content_but_not_the_revision(prod_plan, access_model: AccessModel, prod_resources: list[dict]) -> None:
+    one = report_for(prod_plan.resources, access_model, "prod", "rev-a")
+    two = report_for(prod_plan.resources, access_model, "prod", "rev-b")
+    body = {k: v for k, v in json.loads(json.dumps(one)).items() if k not in ("revision", "fingerprint")}
+    prod_resources[0]["properties"]["changed"] = True
+    changed = report_for(prod_resources, access_model, "prod", "rev-a")
+
+    assert one["fingerprint"] == two["fingerprint"], "the revision label must not change the fingerprint"
+    assert one["fingerprint"]["report_sha256"] == canonical_sha256(body), "the documented recipe must reproduce the hash"
+    assert changed["fingerprint"]["declared_graph_sha256"] != one["fingerprint"]["declared_graph_sha256"]

@@ -1,0 +1,216 @@
+"""What the prod plan declares for the vendor secrets, checked against the access model.
+
+Resources are linked through `propertyDependencies` (as the engine records
+them), never through mock ids or URN shapes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.derive.secrets import secret_plans
+from infra.model.access import AccessModel
+from infra.offline.plan import Plan
+
+KEY = "aws:kms/key:Key"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+FUNCTION = "aws:lambda/function:Function"
+PERMISSION = "aws:lambda/permission:Permission"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+
+
+def linked(plan: Plan, resource: dict[str, Any], prop: str) -> list[dict[str, Any]]:
+    by_urn = {r["urn"]: r for r in plan.resources}
+    return [by_urn[u] for u in resource["propertyDependencies"].get(prop, [])]
+
+
+def one(items: list[dict[str, Any]], what: str) -> dict[str, Any]:
+    assert len(items) == 1, f"expected exactly one {what}, found {len(items)}"
+    return items[0]
+
+
+def secrets_by_name(plan: Plan) -> dict[str, dict[str, Any]]:
+    return {r["properties"]["name"]: r for r in plan.of_type(SECRET)}
+
+
+def statements(policy: str) -> list[dict[str, Any]]:
+    return json.loads(policy)["Statement"]
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def role_policy_of(plan: Plan, role: dict[str, Any]) -> list[dict[str, Any]]:
+    holder = one([p for p in plan.of_type(ROLE_POLICY) if role in linked(plan, p, "role")], f"policy of {role['name']}")
+    return statements(holder["properties"]["policy"])
+
+
+def test_every_model_secret_is_declared_encrypted_with_a_rotating_key(prod_plan: Plan, access_model: AccessModel) -> None:
+    declared = secrets_by_name(prod_plan)
+
+    expected = {f"ops-hub/prod/{s.vendor}/{s.purpose}" for s in access_model.secrets}
+    assert set(declared) == expected
+    for name, secret in declared.items():
+        key = one(linked(prod_plan, secret, "kmsKeyId"), f"KMS key of {name}")
+        assert key["properties"]["enableKeyRotation"] is True, f"{name}: its key must rotate"
+        assert secret["properties"]["recoveryWindowInDays"] >= 7, f"{name}: recovery window under 7 days"
+        assert secret["properties"]["tags"]["rotation"] in ("lambda", "reminder"), f"{name}: no declared rotation plan"
+
+
+def test_every_secret_has_a_resource_policy_denying_outsiders_and_plain_http(prod_plan: Plan) -> None:
+    policies = {one(linked(prod_plan, p, "secretArn"), "secret")["properties"]["name"]: p for p in prod_plan.of_type(SECRET_POLICY)}
+
+    assert set(policies) == set(secrets_by_name(prod_plan))
+    for name, policy in policies.items():
+        sids = {s["Sid"]: s for s in statements(policy["properties"]["policy"])}
+        assert sids["DenyOutsideAccount"]["Condition"]["StringNotEquals"] == {"aws:PrincipalAccount": "210987654321"}, name
+        assert sids["DenyWithoutTls"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, name
+        assert policy["properties"]["blockPublicPolicy"] is True, name
+
+
+def test_key_policy_names_only_the_account_and_the_reading_and_rotating_roles(
+    prod_plan: Plan, access_model: AccessModel
+) -> None:
+    key = one([k for k in prod_plan.of_type(KEY) if "secrets" in k["properties"]["description"]], "secrets key")
+    roles = {r["properties"]["name"] for r in linked(prod_plan, key, "policy")}
+
+    principals = {p for s in statements(key["properties"]["policy"]) for p in as_list(s["Principal"]["AWS"])}
+
+    readers = {f"{i.name}-prod" for i in access_model.identities if i.reads_secrets}
+    rotators = {f"ops-hub-prod-rotate-{s.key.replace('/', '-')}" for s in access_model.secrets if s.rotation == "lambda"}
+    assert roles == readers | rotators, "the key policy must name exactly the reader and rotation roles"
+    assert "arn:aws:iam::210987654321:root" in principals
+    assert len(principals) == 1 + len(roles), f"unexpected principals: {sorted(principals)}"
+    for stmt in statements(key["properties"]["policy"]):
+        if stmt["Sid"] != "AccountAdministersKey":
+            assert stmt["Condition"]["StringEquals"]["kms:ViaService"] == "secretsmanager.eu-central-1.amazonaws.com"
+
+
+@pytest.mark.parametrize("identity", ["ops-hub-runtime", "access-review-job", "audit-export-job"])
+def test_identity_reads_exactly_the_secrets_the_model_gives_it(
+    prod_plan: Plan, access_model: AccessModel, identity: str
+) -> None:
+    role = one([r for r in prod_plan.of_type(ROLE) if r["properties"]["name"] == f"{identity}-prod"], f"{identity} role")
+    policy = {s["Sid"]: s for s in role_policy_of(prod_plan, role)}
+    arns = {s["urn"]: s for s in prod_plan.of_type(SECRET)}
+    holder = one([p for p in prod_plan.of_type(ROLE_POLICY) if role in linked(prod_plan, p, "role")], "policy")
+    read_secrets = {arns[u]["properties"]["name"] for u in holder["propertyDependencies"]["policy"] if u in arns}
+
+    model = next(i for i in access_model.identities if i.name == identity)
+    assert read_secrets == {f"ops-hub/prod/{k}" for k in model.reads_secrets}
+    assert policy["ReadOwnSecrets"]["Action"] == "secretsmanager:GetSecretValue"
+    assert len(as_list(policy["ReadOwnSecrets"]["Resource"])) == len(model.reads_secrets)
+    assert policy["DecryptViaSecretsManager"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.eu-central-1.amazonaws.com"}
+    }
+    assert set(policy) == {"ReadOwnSecrets", "DecryptViaSecretsManager"}, "nothing beyond reading its secrets"
+
+
+def test_database_secrets_rotate_through_the_packaged_lambda_at_most_every_30_days(
+    prod_plan: Plan, access_model: AccessModel
+) -> None:
+    rotated = {f"ops-hub/prod/{s.key}": s for s in access_model.secrets if s.rotation == "lambda"}
+    rotations = {one(linked(prod_plan, r, "secretId"), "secret")["properties"]["name"]: r for r in prod_plan.of_type(ROTATION)}
+
+    assert set(rotations) == set(rotated), "exactly the lambda-rotated secrets have a SecretRotation"
+    for name, rotation in rotations.items():
+        assert rotation["properties"]["rotationRules"]["automaticallyAfterDays"] <= 30, name
+        function = one(linked(prod_plan, rotation, "rotationLambdaArn"), "rotation function")
+        props = function["properties"]
+        assert props["handler"] == "rotate_postgres.lambda_handler"
+        assert props["runtime"] in ("python3.11", "python3.12")
+        assert list(props["code"]["assets"]) == ["rotate_postgres.py"]
+        assert props["code"]["assets"]["rotate_postgres.py"]["path"].endswith("infra/lambdas/rotate_postgres.py")
+        assert props["layers"], "psycopg comes from the layer"
+        permission = one([p for p in prod_plan.of_type(PERMISSION) if function in linked(prod_plan, p, "function")], "permission")
+        assert permission["properties"]["principal"] == "secretsmanager.amazonaws.com"
+        assert one(linked(prod_plan, permission, "sourceArn"), "source")["properties"]["name"] == name
+
+
+def test_rotation_role_reaches_only_its_secret_and_its_master(prod_plan: Plan, access_model: AccessModel) -> None:
+    for rotation in prod_plan.of_type(ROTATION):
+        secret = one(linked(prod_plan, rotation, "secretId"), "secret")
+        function = one(linked(prod_plan, rotation, "rotationLambdaArn"), "function")
+        role = one(linked(prod_plan, function, "role"), "role")
+        holder = one([p for p in prod_plan.of_type(ROLE_POLICY) if role in linked(prod_plan, p, "role")], "policy")
+        reached = {r["properties"]["name"] for r in linked(prod_plan, holder, "policy") if r["type"] == SECRET}
+
+        spec = access_model.secret_by_key[secret["properties"]["name"].removeprefix("ops-hub/prod/")]
+        assert reached == {f"ops-hub/prod/{spec.key}", f"ops-hub/prod/{spec.master}"}
+        for stmt in statements(holder["properties"]["policy"]):
+            assert not any("*" in a for a in as_list(stmt["Action"])), f"wildcard action in {stmt['Sid']}"
+            for resource in as_list(stmt["Resource"]):
+                assert "*" not in resource.removesuffix(":log-stream:*"), f"{stmt['Sid']}: wildcard resource {resource}"
+
+
+def test_every_secret_has_an_age_alarm_that_reaches_the_routing_target(prod_plan: Plan, access_model: AccessModel) -> None:
+    plans = {p.name: p for p in secret_plans(access_model, "prod")}
+    alarms = {a["properties"]["dimensions"]["SecretName"]: a for a in prod_plan.of_type(ALARM)}
+    topic = one(prod_plan.of_type(TOPIC), "alarm topic")
+    subscription = one(prod_plan.of_type(SUBSCRIPTION), "subscription")
+
+    assert set(alarms) == set(plans)
+    for name, alarm in alarms.items():
+        props = alarm["properties"]
+        limit = plans[name].rotation_days + (2 if plans[name].rotation == "lambda" else 0)
+        assert props["threshold"] <= limit, f"{name}: alarm at {props['threshold']} days is later than its schedule"
+        assert props["treatMissingData"] == "breaching", f"{name}: a silent reminder must alarm too"
+        assert linked(prod_plan, alarm, "alarmActions") == [topic], name
+    assert linked(prod_plan, subscription, "topic") == [topic]
+    assert subscription["properties"]["protocol"] == "email"
+    assert subscription["properties"]["endpoint"] == "ops-hub-tickets@clarivum.com"
+    assert topic["properties"]["kmsMasterKeyId"], "the alarm topic is encrypted"
+
+
+def test_reminder_lambda_runs_on_a_schedule_and_covers_every_secret(prod_plan: Plan) -> None:
+    schedule = one(prod_plan.of_type(SCHEDULE), "schedule")
+    function = one(linked(prod_plan, schedule, "target"), "scheduled function")
+
+    assert function["properties"]["handler"] == "secret_age.lambda_handler"
+    listed = json.loads(function["properties"]["environment"]["variables"]["SECRET_ARNS"])
+    assert len(listed) == len(prod_plan.of_type(SECRET))
+    covered = {r["properties"]["name"] for r in linked(prod_plan, function, "environment") if r["type"] == SECRET}
+    assert covered == set(secrets_by_name(prod_plan))
+
+
+def test_initial_database_values_are_secret_and_then_owned_by_rotation(prod_plan: Plan) -> None:
+    versions = prod_plan.of_type(SECRET_VERSION)
+    names = {one(linked(prod_plan, v, "secretId"), "secret")["properties"]["name"] for v in versions}
+
+    assert names == {
+        "ops-hub/prod/supabase/master", "ops-hub/prod/supabase/ops-hub-writer", "ops-hub/prod/supabase/ops-audit-exporter",
+    }, "only database secrets get a value from Pulumi; vendor API keys are filled by people"
+    for version in versions:
+        assert "secretString" in version["secretProperties"], f"{version['name']}: secret_string must be a Pulumi secret"
+        assert version["options"]["ignoreChanges"] == ["secretString"], "rotation owns the value after creation"
+        value = json.loads(version["properties"]["secretString"])
+        assert set(value) >= {"engine", "host", "port", "username", "password", "dbname"}
+        assert value["engine"] == "postgres"
+
+
+def test_a_secret_added_to_the_runtime_is_read_by_its_role(plan_model, access_model_data: dict) -> None:
+    data = json.loads(json.dumps(access_model_data))
+    data["secrets"].append({"vendor": "stripe", "purpose": "webhook-secret", "rotation": "reminder", "rotation_days": 60})
+    runtime = next(i for i in data["identities"] if i["name"] == "ops-hub-runtime")
+    runtime["reads_secrets"].append("stripe/webhook-secret")
+
+    plan = plan_model(data)
+
+    role = one([r for r in plan.of_type(ROLE) if r["properties"]["name"] == "ops-hub-runtime-prod"], "runtime role")
+    holder = one([p for p in plan.of_type(ROLE_POLICY) if role in linked(plan, p, "role")], "policy")
+    reached = {r["properties"]["name"] for r in linked(plan, holder, "policy") if r["type"] == SECRET}
+    assert "ops-hub/prod/stripe/webhook-secret" in reached
+    alarm = one([a for a in plan.of_type(ALARM) if a["properties"]["dimensions"]["SecretName"].endswith("webhook-secret")], "alarm")
+    assert alarm["properties"]["threshold"] == 60 - 14
