@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 SYSTEM_STAMP := $(VENV)/.system-stamp
 PLAN_DIR := build/plan
 
-.PHONY: plan test bench venv system clean
+.PHONY: plan test bench venv system clean lambda-layer
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -29,6 +29,7 @@ system: $(SYSTEM_STAMP)
 ## The offline plan of the prod stack, with the policy verdicts and the access report.
 plan: $(STAMP)
 	$(BIN)/opshub plan --stack prod --out $(PLAN_DIR)
+	$(BIN)/opshub access-report --stack prod --plan $(PLAN_DIR)/resources.json --format html --format md --format csv --format json --out $(PLAN_DIR)
 
 ## The whole test suite.
 test: $(STAMP) $(SYSTEM_STAMP)
@@ -38,6 +39,14 @@ test: $(STAMP) $(SYSTEM_STAMP)
 ## Benchmarks; results go to docs/benchmarks.md.
 bench: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/python -m benchmarks
+
+## psycopg for the rotation Lambda (python3.12, x86_64), pinned as in pyproject.toml; run before `pulumi up`.
+LAYER_DIR := build/lambda-layer/psycopg
+PSYCOPG_PIN = $(shell grep -o '"psycopg\[binary\]==[^"]*"' pyproject.toml | tr -d '"')
+lambda-layer: $(STAMP)
+	rm -rf $(LAYER_DIR)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --target $(LAYER_DIR)/python \
+		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 --only-binary=:all: '$(PSYCOPG_PIN)'
 
 clean:
 	rm -rf build .pytest_cache

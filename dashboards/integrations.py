@@ -23,7 +23,12 @@ def build(catalogue: Catalogue) -> Dashboard:
     layout.timeseries(
         "Success ratio by integration",
         "percentunit",
-        [query(f"sum by (integration) (rate({SUCCESS}{RATE})) / sum by (integration) (rate({CALLS}{RATE}))", "{{integration}}")],
+        [
+            query(
+                f"sum by (integration) (rate({SUCCESS}{RATE})) / sum by (integration) (rate({CALLS}{RATE}))",
+                "{{integration}}",
+            )
+        ],
     )
     layout.timeseries(
         "Calls per second by integration",

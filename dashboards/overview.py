@@ -42,7 +42,11 @@ def build(catalogue: Catalogue) -> Dashboard:
         "Latency by route (p50, p95, p99)",
         "s",
         [
-            query(f"histogram_quantile({q}, sum by (route, le) (rate({LATENCY}{RATE})))", f"p{round(q * 100)} {{{{route}}}}", ref)
+            query(
+                f"histogram_quantile({q}, sum by (route, le) (rate({LATENCY}{RATE})))",
+                f"p{round(q * 100)} {{{{route}}}}",
+                ref,
+            )
             for q, ref in ((0.5, "A"), (0.95, "B"), (0.99, "C"))
         ],
         width=24,

@@ -47,8 +47,8 @@ def is_mandatory(finding: dict) -> bool:
 def run(args: argparse.Namespace) -> int:
     base, head = _sides(args)
     diff = diff_reports(
-        report_for(base.resources, base.model, args.stack, base.label, base.model_problems),
-        report_for(head.resources, head.model, args.stack, head.label, head.model_problems),
+        report_for(base.resources, base.model, args.stack, base.label, base.sql_files, base.model_problems),
+        report_for(head.resources, head.model, args.stack, head.label, head.sql_files, head.model_problems),
     )
     text = render_diff_md(diff) if args.format == "md" else json.dumps(diff, indent=2, sort_keys=True) + "\n"
     if args.out:

@@ -70,7 +70,9 @@ def _rule_data(rule: AlertRule, datasource_uid: str) -> list[grafana.alerting.Ru
     }
     window = grafana.alerting.RuleGroupRuleDataRelativeTimeRangeArgs(from_=QUERY_RANGE_SECONDS, to=0)
     return [
-        grafana.alerting.RuleGroupRuleDataArgs(ref_id="A", datasource_uid=datasource_uid, model=json.dumps(query), relative_time_range=window),
+        grafana.alerting.RuleGroupRuleDataArgs(
+            ref_id="A", datasource_uid=datasource_uid, model=json.dumps(query), relative_time_range=window
+        ),
         grafana.alerting.RuleGroupRuleDataArgs(
             ref_id="B", datasource_uid=EXPRESSION_DATASOURCE, model=json.dumps(threshold), relative_time_range=window
         ),
@@ -168,7 +170,11 @@ class Observability(pulumi.ComponentResource):
             else None
         )
         slacks = (
-            [grafana.alerting.ContactPointSlackArgs(url=pulumi.Output.secret(args.slack_webhook_url), recipient=args.config.slack_channel)]
+            [
+                grafana.alerting.ContactPointSlackArgs(
+                    url=pulumi.Output.secret(args.slack_webhook_url), recipient=args.config.slack_channel
+                )
+            ]
             if receiver.slack
             else None
         )

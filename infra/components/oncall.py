@@ -13,6 +13,8 @@ PagerDuty users are referenced by id, never created: people join through SSO.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_pagerduty as pagerduty
 from pydantic import BaseModel, ConfigDict
@@ -33,15 +35,14 @@ class OnCallArgs(BaseModel):
     provider: pagerduty.Provider
 
 
-class _TeamOnCall:
+@dataclass(frozen=True)
+class TeamOnCall:
     """The PagerDuty resources of one roster team."""
 
-    def __init__(self, schedules: dict[str, pagerduty.Schedule], policy: pagerduty.EscalationPolicy,
-                 service: pagerduty.Service, integration: pagerduty.ServiceIntegration) -> None:
-        self.schedules = schedules
-        self.escalation_policy = policy
-        self.service = service
-        self.integration = integration
+    schedules: dict[str, pagerduty.Schedule]
+    escalation_policy: pagerduty.EscalationPolicy
+    service: pagerduty.Service
+    integration: pagerduty.ServiceIntegration
 
 
 class OnCall(pulumi.ComponentResource):
@@ -87,8 +88,9 @@ class OnCall(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _team(self, team: TeamSpec) -> _TeamOnCall:
-        schedules = {tier: self._schedule(team, tier, users) for tier, users in (("primary", team.primary), ("secondary", team.secondary))}
+    def _team(self, team: TeamSpec) -> TeamOnCall:
+        tiers = (("primary", team.primary), ("secondary", team.secondary))
+        schedules = {tier: self._schedule(team, tier, users) for tier, users in tiers}
         policy = pagerduty.EscalationPolicy(
             f"{self._name}-{team.name}-escalation",
             name=f"{team.title} SLO escalation",
@@ -117,6 +119,8 @@ class OnCall(pulumi.ComponentResource):
             name="Grafana alerting (Events API v2)",
             service=service.id,
             type=EVENTS_V2,
-            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(additional_secret_outputs=["integrationKey"])),
+            opts=pulumi.ResourceOptions.merge(
+                self._child, pulumi.ResourceOptions(additional_secret_outputs=["integrationKey"])
+            ),
         )
-        return _TeamOnCall(schedules, policy, service, integration)
+        return TeamOnCall(schedules, policy, service, integration)

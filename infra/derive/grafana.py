@@ -29,12 +29,14 @@ class FolderGrant:
 def folder_grants(model: AccessModel) -> list[FolderGrant]:
     integration = next((i for i in model.integrations if i.name == GRAFANA_INTEGRATION), None)
     if integration is None:
-        raise ModelError("access model", [f"integrations: no {GRAFANA_INTEGRATION!r} integration, so no role may see Grafana"])
+        problem = f"integrations: no {GRAFANA_INTEGRATION!r} integration, so no role may see Grafana"
+        raise ModelError("access model", [problem])
     grants = [
         FolderGrant(role.name, FOLDER_PERMISSION[level])
         for role in model.roles
         if (level := model.role_level(role, integration)) is not None
     ]
     if not any(g.permission in ("Edit", "Admin") for g in grants):
-        raise ModelError("access model", ["integrations.grafana: no role may edit Grafana, so nobody could maintain the folders"])
+        problem = "integrations.grafana: no role may edit Grafana, so nobody could maintain the folders"
+        raise ModelError("access model", [problem])
     return grants

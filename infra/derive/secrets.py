@@ -114,12 +114,14 @@ def rotation_schedule_table(model: AccessModel, environment: str) -> str:
         "| secret | rotation | every | alarm after (days) | read by |",
         "|---|---|---|---|---|",
     ]
-    for plan in secret_plans(model, environment):
+    plans = secret_plans(model, environment)
+    for plan in plans:
         how = (
-            f"Lambda, alternating `{plan.database_user}` / `{plan.database_user}_clone` via `{plan.master}`"
+            f"Lambda, alternating `{plan.database_user}` / `{plan.database_user}_clone`"
             if plan.rotation == "lambda"
-            else "by hand, reminder"
+            else "by hand, ticketed"
         )
-        readers = ", ".join(f"`{r}`" for r in plan.readers) or "(no identity; Pulumi or people)"
+        rotators = [f"rotation of `{p.key}`" for p in plans if p.master == plan.key]
+        readers = ", ".join([f"`{r}`" for r in plan.readers] + rotators) or "no identity (Pulumi config or people)"
         lines.append(f"| `{plan.name}` | {how} | {plan.rotation_days} days | {plan.alarm_after_days} | {readers} |")
     return "\n".join(lines) + "\n"

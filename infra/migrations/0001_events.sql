@@ -7,8 +7,7 @@
 --     ops_audit_writer and ops_audit_reader.
 -- The runner (infra/migrations/runner.py) applies the files as the admin it
 -- connects as (the owner role may not use Supabase's auth schema, which the
--- defaults and policies reference), then hands every object in ops_audit to
--- ops_audit_owner.
+-- policies reference), then hands every object in ops_audit to ops_audit_owner.
 
 -- One row: the values the runner was configured with (infra/derive/audit.py),
 -- so no migration hard-codes the claims namespace or the role names.
@@ -53,7 +52,8 @@ on conflict (singleton) do nothing;
 -- Partitions detached after export (ops_audit.detach_partition): where the
 -- chain that remains attached starts.
 create table if not exists ops_audit.detached_partitions (
-    -- The detached table, still in schema ops_audit until it is archived.
+    -- The month's partition name; the detached table is <name>_detached
+    -- until it is archived and dropped.
     partition_name  text        primary key,
     -- First and last chain_seq the partition held.
     first_seq       bigint      not null,
@@ -72,8 +72,9 @@ create table if not exists ops_audit.events (
     id          bigint      generated always as identity,
     -- When the server accepted the event (transaction start, UTC inside the digest).
     occurred_at timestamptz not null default now(),
-    -- The JWT `sub` of the actor (an Auth0 id such as `auth0|abc`, hence text).
-    actor_sub   text        not null default (auth.jwt() ->> 'sub'),
+    -- The JWT `sub` of the actor (an Auth0 id such as `auth0|abc`, hence text),
+    -- filled in by the server when the client leaves it out.
+    actor_sub   text        not null,
     -- The actor's ops roles, copied by the server from the roles claim.
     actor_roles text[]      not null default '{}',
     -- What was done, `domain:action` style (`payments:refund`).

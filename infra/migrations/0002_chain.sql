@@ -5,6 +5,22 @@
 -- (ops_audit.settings.roles_claim). A missing claim, a string, an object,
 -- an unknown or look-alike name, or roles in user_metadata grant nothing.
 
+-- The request's JWT claims, read from the same settings and in the same way
+-- as Supabase's auth.jwt() (tests/audit/test_claims.py compares the two).
+-- Not a call to auth.jwt(): the backend's writer login has no USAGE on
+-- Supabase's auth schema, and the admin cannot grant it (no grant option).
+create or replace function ops_audit.request_claims()
+    returns jsonb
+    language sql
+    stable
+    set search_path = ''
+as $$
+    select coalesce(
+        nullif(current_setting('request.jwt.claim', true), ''),
+        nullif(current_setting('request.jwt.claims', true), '')
+    )::jsonb
+$$;
+
 -- The caller's JWT subject, or null.
 create or replace function ops_audit.jwt_sub()
     returns text
@@ -12,7 +28,7 @@ create or replace function ops_audit.jwt_sub()
     stable
     set search_path = ''
 as $$
-    select nullif(auth.jwt() ->> 'sub', '')
+    select nullif(ops_audit.request_claims() ->> 'sub', '')
 $$;
 
 -- The caller's ops roles: names in the claim's JSON array that are ops roles.
@@ -24,11 +40,9 @@ create or replace function ops_audit.jwt_ops_roles()
 as $$
     select coalesce(array_agg(distinct claimed.name order by claimed.name), '{}')
     from ops_audit.settings as s
+    cross join lateral (select ops_audit.request_claims() -> s.roles_claim as value) as claim
     cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(auth.jwt() -> s.roles_claim) = 'array' then auth.jwt() -> s.roles_claim
-            else '[]'::jsonb
-        end
+        case when jsonb_typeof(claim.value) = 'array' then claim.value else '[]'::jsonb end
     ) as element(value)
     -- Only JSON strings count: the number 1 or {"ops-admin": true} is no role.
     cross join lateral (select element.value #>> '{}' as name where jsonb_typeof(element.value) = 'string') as claimed
@@ -78,8 +92,7 @@ as $$
 $$;
 
 -- BEFORE INSERT, first: checks the actor against the JWT and sets the
--- server-side actor columns. SECURITY INVOKER: it reads auth.jwt() as the
--- caller (the owner role has no access to Supabase's auth schema).
+-- server-side actor columns (actor_sub when left out, actor_roles always).
 create or replace function ops_audit.stamp_actor()
     returns trigger
     language plpgsql
@@ -93,6 +106,7 @@ begin
     if caller_sub is null then
         raise exception 'ops_audit: the request carries no JWT sub' using errcode = '42501';
     end if;
+    new.actor_sub := coalesce(new.actor_sub, caller_sub);
     if new.actor_sub is distinct from caller_sub then
         raise exception 'ops_audit: actor_sub must be the JWT sub' using errcode = '42501';
     end if;

@@ -12,34 +12,42 @@
 alter table ops_audit.events enable row level security;
 alter table ops_audit.events force row level security;
 
+-- Policies for `authenticated` (PostgREST) read the sub from auth.jwt();
+-- those for the backend's writer login from ops_audit.jwt_sub(), the same
+-- claim read without Supabase's auth schema (see 0002_chain.sql).
 do $$
 begin
-    if not exists (select from pg_policies where schemaname = 'ops_audit' and tablename = 'events'
-                   and policyname = 'events_insert_own') then
+    -- PostgREST: an ops role holder appends as itself.
+    if not exists (select from pg_policies where schemaname = 'ops_audit' and policyname = 'events_insert_own') then
         create policy events_insert_own on ops_audit.events
-            for insert to authenticated, ops_audit_writer
-            with check (
-                actor_sub = (select auth.jwt() ->> 'sub')
-                and cardinality((select ops_audit.jwt_ops_roles())) > 0
-            );
+            for insert to authenticated
+            with check (actor_sub = (select auth.jwt() ->> 'sub') and cardinality((select ops_audit.jwt_ops_roles())) > 0);
     end if;
-    if not exists (select from pg_policies where schemaname = 'ops_audit' and tablename = 'events'
-                   and policyname = 'events_select_all') then
+    -- The backend's writer login, acting with a user's claims.
+    if not exists (select from pg_policies where schemaname = 'ops_audit' and policyname = 'events_insert_own_backend') then
+        create policy events_insert_own_backend on ops_audit.events
+            for insert to ops_audit_writer
+            with check (actor_sub = (select ops_audit.jwt_sub()) and cardinality((select ops_audit.jwt_ops_roles())) > 0);
+    end if;
+    -- Holders of audit:read see everything.
+    if not exists (select from pg_policies where schemaname = 'ops_audit' and policyname = 'events_select_all') then
         create policy events_select_all on ops_audit.events
             for select to authenticated, ops_audit_writer
             using ((select ops_audit.jwt_reads_all()));
     end if;
-    if not exists (select from pg_policies where schemaname = 'ops_audit' and tablename = 'events'
-                   and policyname = 'events_select_own') then
+    -- Other ops roles see their own rows; no ops role, no rows.
+    if not exists (select from pg_policies where schemaname = 'ops_audit' and policyname = 'events_select_own') then
         create policy events_select_own on ops_audit.events
-            for select to authenticated, ops_audit_writer
-            using (
-                actor_sub = (select auth.jwt() ->> 'sub')
-                and cardinality((select ops_audit.jwt_ops_roles())) > 0
-            );
+            for select to authenticated
+            using (actor_sub = (select auth.jwt() ->> 'sub') and cardinality((select ops_audit.jwt_ops_roles())) > 0);
     end if;
-    if not exists (select from pg_policies where schemaname = 'ops_audit' and tablename = 'events'
-                   and policyname = 'events_select_reader') then
+    if not exists (select from pg_policies where schemaname = 'ops_audit' and policyname = 'events_select_own_backend') then
+        create policy events_select_own_backend on ops_audit.events
+            for select to ops_audit_writer
+            using (actor_sub = (select ops_audit.jwt_sub()) and cardinality((select ops_audit.jwt_ops_roles())) > 0);
+    end if;
+    -- The export job, and the owner for maintenance (detach_partition).
+    if not exists (select from pg_policies where schemaname = 'ops_audit' and policyname = 'events_select_reader') then
         create policy events_select_reader on ops_audit.events
             for select to ops_audit_reader, ops_audit_owner
             using (true);
@@ -59,6 +67,7 @@ grant select on ops_audit.chain_head, ops_audit.detached_partitions to ops_audit
 -- digest is what `opshub audit verify` recomputes. Trigger functions need
 -- no EXECUTE grant to fire.
 revoke all on function
+    ops_audit.request_claims(),
     ops_audit.jwt_sub(),
     ops_audit.jwt_ops_roles(),
     ops_audit.jwt_reads_all(),
@@ -67,7 +76,8 @@ revoke all on function
     ops_audit.link_event(),
     ops_audit.refuse_change()
 from public;
-grant execute on function ops_audit.jwt_sub(), ops_audit.jwt_ops_roles(), ops_audit.jwt_reads_all()
+grant execute on function
+    ops_audit.request_claims(), ops_audit.jwt_sub(), ops_audit.jwt_ops_roles(), ops_audit.jwt_reads_all()
     to authenticated, ops_audit_writer, ops_audit_reader;
 grant execute on function
     ops_audit.event_digest(bytea, bigint, bigint, timestamptz, text, text[], text, text, jsonb)

@@ -63,7 +63,8 @@ as $$
     from generate_series(0, months_ahead) as step
 $$;
 
--- Detaches the month's partition once its export is confirmed. Refuses unless
+-- Detaches the month's partition once its export is confirmed, and renames it
+-- events_YYYY_MM_detached until it is archived and dropped. Refuses unless
 -- it is the oldest attached partition (so the attached chain stays contiguous)
 -- and the export's row count and last row_hash match. Records where the
 -- attached chain now starts, so `opshub audit verify` continues from there,
@@ -112,10 +113,12 @@ begin
     insert into ops_audit.detached_partitions (partition_name, first_seq, last_seq, last_hash, row_count)
     values (name, first_seq, last_seq, last_hash, found_rows);
     execute format('alter table ops_audit.events detach partition ops_audit.%I', name);
+    -- Renamed, so that the month's name is free and the table says what it is.
+    execute format('alter table ops_audit.%I rename to %I', name, name || '_detached');
     execute format(
         'create or replace trigger %I before update or delete on ops_audit.%I '
         'for each row execute function ops_audit.refuse_change()',
-        name || '_refuse_update_delete', name
+        name || '_refuse_update_delete', name || '_detached'
     );
 end
 $$;

@@ -180,7 +180,9 @@ def _oncall_problems(oncall: OnCallSpec) -> list[str]:
     if oncall.default_team not in names:
         problems.append(f"default_team: {oncall.default_team!r} is not one of the teams {names}")
     windows = [w.name for w in oncall.maintenance_windows]
-    problems += [f"maintenance_windows: {n!r} is declared more than once" for n in sorted({n for n in windows if windows.count(n) > 1})]
+    problems += [
+        f"maintenance_windows: {n!r} is declared more than once" for n in sorted({n for n in windows if windows.count(n) > 1})
+    ]
     problems += [
         f"maintenance_windows.{w.name}: end {w.end} is not after start {w.start}"
         for w in oncall.maintenance_windows

@@ -83,7 +83,7 @@ class RegorusEngine:
         try:
             rule = self._queries.rule_for(rules)
             self._engine.set_input(document)
-            return _canonical(self._engine.eval_rule(rule))
+            return _canonical(json.loads(self._engine.eval_rule_as_json(rule)))
         except Exception as exc:  # noqa: BLE001
             raise PolicyEngineError("regorus", [str(exc).split("\nStack backtrace:")[0].strip()]) from None
 

@@ -50,14 +50,11 @@ def _identity_reads(model: AccessModel, declared: Declared) -> dict[str, list[st
 
 
 def _policies_for(role_name: str, declared: Declared) -> list[str]:
-    """RLS policies that give this ops role rows: those naming it, or naming no ops role at all."""
-    if declared.rls_policies is None:
-        return []
+    """RLS policies that give this ops role rows: those naming it or testing a claim list that holds it."""
     return [
-        f"{p.name} ({p.command} on {p.table})"
-        for p in declared.rls_policies
+        f"{p.name} ({p.command} on {p.table}, to {', '.join(p.to)})"
+        for p in declared.rls_policies or ()
         if role_name in p.ops_roles
-        or (not p.ops_roles and {"authenticated", "public"} & set(p.to) and p.using.lower() != "false")
     ]
 
 
@@ -189,14 +186,15 @@ def _database(declared: Declared) -> dict:
         "roles": [r.as_dict() for r in declared.db_roles or ()],
         "grants": [g.as_dict() for g in declared.db_grants],
         "rls_policies": [p.as_dict() for p in declared.rls_policies or ()],
+        "unverified_migrations": list(declared.rls_unverified),
     }
 
 
 def build_report(
-    resources: list[dict], model: AccessModel, findings: PolicyResult, stack: str, revision: str
+    resources: list[dict], model: AccessModel, findings: PolicyResult, stack: str, revision: str, sql_files: dict[str, str]
 ) -> dict[str, Any]:
     """The whole report; `fingerprint.report_sha256` covers everything but `revision` and itself."""
-    declared = read_declared(resources)
+    declared = read_declared(resources, sql_files)
     reads = _identity_reads(model, declared)
     roles = _roles(model, declared, reads)
     body = {
@@ -219,7 +217,7 @@ def build_report(
         "findings": findings.as_dict(),
         "plan": {"resources": declared.resource_count},
     }
-    graph = {"resources": resources, "model": model.model_dump(mode="json")}
+    graph = {"resources": resources, "model": model.model_dump(mode="json"), "sql": sql_files}
     return {
         **body,
         "revision": revision,
@@ -228,8 +226,13 @@ def build_report(
 
 
 def report_for(
-    resources: list[dict], model: AccessModel, stack: str, revision: str, model_problems: list[str] | None = None
+    resources: list[dict],
+    model: AccessModel,
+    stack: str,
+    revision: str,
+    sql_files: dict[str, str],
+    model_problems: list[str] | None = None,
 ) -> dict[str, Any]:
     """The report with the policy findings of `resources` (and any model invariant violations)."""
     findings = evaluate(resources).with_model_problems(model_problems or [])
-    return build_report(resources, model, findings, stack, revision)
+    return build_report(resources, model, findings, stack, revision, sql_files)

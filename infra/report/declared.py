@@ -4,7 +4,7 @@ Pure functions over the analyzer-shaped resources of `resources.json`:
 
 - Auth0 roles and the permissions their `RolePermissions` hold, client grants;
 - Postgres roles, grants, default privileges, role memberships, and the RLS
-  policies found in SQL the plan carries (the migrations);
+  policies of the migration files the plan applies (matched by their sha256);
 - IAM roles and the Secrets Manager secrets their policies let them read;
 - secrets and their declared rotation.
 
@@ -16,9 +16,10 @@ report can say "not declared in this plan" instead of an empty section.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from infra.report.rls import RlsPolicy, parse_policies
@@ -85,6 +86,7 @@ class Declared:
     db_roles: tuple[DbRole, ...] | None
     db_grants: tuple[DbGrant, ...]
     rls_policies: tuple[RlsPolicy, ...] | None
+    rls_unverified: tuple[str, ...]  # migration files whose text does not match the plan's digest
     secrets: dict[str, DeclaredSecret] | None  # by model key
     iam_reads: dict[str, tuple[str, ...]] | None  # IAM role name -> secret keys it may read
     resource_count: int = 0
@@ -191,22 +193,38 @@ def db_grants(resources: list[Resource]) -> tuple[DbGrant, ...]:
     return tuple(sorted(grants, key=lambda g: (g.role, g.what)))
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
+# The claim predicates of the ops_audit migrations, and which list of the
+# migration resource's settings each one tests the caller's ops roles against.
+CLAIM_PREDICATES = {"ops_audit.jwt_reads_all": "readAllRoles", "ops_audit.jwt_ops_roles": "opsRoles"}
 
 
-def rls_policies(resources: list[Resource]) -> tuple[RlsPolicy, ...] | None:
-    """Policies in any SQL text the plan carries (the migration resource's inputs)."""
-    texts = [s for r in resources for s in _strings(_props(r)) if "create policy" in s.lower()]
-    if not texts:
-        return None
-    return tuple(p for text in texts for p in parse_policies(text))
+def _migration_resources(resources: list[Resource]) -> list[Resource]:
+    """The resources that apply SQL migrations: they carry the `digests` of the files they apply."""
+    return [r for r in resources if isinstance(_props(r).get("digests"), dict)]
+
+
+def rls_policies(resources: list[Resource], sql_files: dict[str, str]) -> tuple[tuple[RlsPolicy, ...] | None, tuple[str, ...]]:
+    """Policies in the migration files the plan applies, and the files whose text could not be verified.
+
+    A file counts only when its sha256 is the digest the plan declares, so the
+    report never describes SQL other than what `pulumi up` would apply.
+    """
+    migrations = _migration_resources(resources)
+    if not migrations:
+        return None, ()
+    policies: list[RlsPolicy] = []
+    unverified: list[str] = []
+    for migration in migrations:
+        props = _props(migration)
+        for name, digest in sorted(props["digests"].items()):
+            text = sql_files.get(name)
+            if text is None or hashlib.sha256(text.encode("utf-8")).hexdigest() != digest:
+                unverified.append(name)
+                continue
+            for policy in parse_policies(text):
+                granted = {r for p in policy.predicates if p in CLAIM_PREDICATES for r in props.get(CLAIM_PREDICATES[p]) or []}
+                policies.append(replace(policy, ops_roles=tuple(sorted(set(policy.ops_roles) | granted))))
+    return tuple(policies), tuple(unverified)
 
 
 def _secret_key(name: str) -> str:
@@ -297,10 +315,11 @@ def iam_reads(
     return {name: tuple(sorted(keys)) for name, keys in sorted(reads.items())}
 
 
-def read_declared(resources: list[Resource]) -> Declared:
-    """Everything access-related in the plan's resources."""
+def read_declared(resources: list[Resource], sql_files: dict[str, str] | None = None) -> Declared:
+    """Everything access-related in the plan's resources; `sql_files` are the migration files by name."""
     by_urn = {r["urn"]: r for r in resources if "urn" in r}
     declared_secrets = secrets(resources, by_urn)
+    policies, unverified = rls_policies(resources, sql_files or {})
     types: dict[str, int] = defaultdict(int)
     for r in resources:
         types[r.get("type", "?")] += 1
@@ -309,7 +328,8 @@ def read_declared(resources: list[Resource]) -> Declared:
         client_grants=client_grants(resources, by_urn),
         db_roles=db_roles(resources),
         db_grants=db_grants(resources),
-        rls_policies=rls_policies(resources),
+        rls_policies=policies,
+        rls_unverified=unverified,
         secrets=declared_secrets,
         iam_reads=iam_reads(resources, by_urn, declared_secrets),
         resource_count=len(resources),

@@ -29,6 +29,7 @@ from infra.errors import UsageError, describe_validation_error
 from infra.model.access import AccessModel, load_model
 
 PLAN_TIMEOUT_SECONDS = 600
+MIGRATIONS = "infra/migrations"
 
 
 class RevisionError(UsageError):
@@ -41,6 +42,7 @@ class PlannedRevision:
     resources: list[dict[str, Any]]
     model: AccessModel
     model_problems: list[str]
+    sql_files: dict[str, str]  # the migration files of that tree, by name
 
 
 # Runs inside the exported tree, importing that revision's own code.
@@ -61,12 +63,18 @@ try:
     result["model_problems"] = validate_model(model)
     plan = run_plan(stack, root=Path.cwd(), program=lambda: build(config_from_pulumi(), model, StackSecrets()))
     result["resources"] = plan.resources
+    result["sql"] = {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(sys.argv[3]).glob("*.sql"))}
 except BaseException as exc:  # the parent names the revision; keep the cause readable
     render = getattr(exc, "render", None)
     result["error"] = render() if callable(render) else f"{type(exc).__name__}: {exc}"
     result["trace"] = traceback.format_exc(limit=3)
 Path(out_path).write_text(json.dumps(result), encoding="utf-8")
 """
+
+
+def migration_sql(root: Path = REPO_ROOT) -> dict[str, str]:
+    """The checkout's migration files by name; the report uses only those whose digest the plan declares."""
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted((root / MIGRATIONS).glob("*.sql"))}
 
 
 def _git(args: list[str], root: Path) -> subprocess.CompletedProcess[bytes]:
@@ -111,7 +119,7 @@ def plan_tree(tree: Path, label: str, stack: str = "prod") -> PlannedRevision:
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", _DRIVER, str(out), stack],
+            [sys.executable, "-c", _DRIVER, str(out), stack, MIGRATIONS],
             cwd=tree, env=env, capture_output=True, text=True, timeout=PLAN_TIMEOUT_SECONDS, check=False,
         )
     except subprocess.TimeoutExpired:
@@ -125,7 +133,7 @@ def plan_tree(tree: Path, label: str, stack: str = "prod") -> PlannedRevision:
         problems += [f"access model problem: {p}" for p in result.get("model_problems", [])]
         raise RevisionError(f"revision {label}", problems)
     model = _schema_model(result["model"], f"revision {label}: infra/model/access.yaml")
-    return PlannedRevision(label, result["resources"], model, list(result["model_problems"]))
+    return PlannedRevision(label, result["resources"], model, list(result["model_problems"]), result["sql"])
 
 
 def plan_revision(rev: str, root: Path = REPO_ROOT, stack: str = "prod") -> PlannedRevision:
@@ -148,4 +156,4 @@ def read_plan_file(path: Path, model_path: Path | None = None) -> PlannedRevisio
     if not isinstance(resources, list) or not all(isinstance(r, dict) and "type" in r for r in resources):
         raise RevisionError(str(path), ["expected the resources.json of `opshub plan`: an object with a `resources` list"])
     model = load_model(model_path) if model_path else load_model()
-    return PlannedRevision(f"{path.name}", resources, model, [])
+    return PlannedRevision(path.name, resources, model, [], migration_sql())

@@ -1,9 +1,10 @@
 """Row-level security policies read from SQL text (pulumi-postgresql has no Policy resource).
 
 `parse_policies(sql)` finds every `create policy` statement and returns who it
-applies to, for which command, and which ops roles its expressions name. The
-ops_audit migrations are the only source of RLS, so this is how the access
-report learns what each ops role can do with rows.
+applies to, for which command, which ops roles its expressions name and which
+functions they call (the claim predicates). The ops_audit migrations are the
+only source of RLS, so this is how the access report learns what each ops role
+can do with rows.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ _HEADER = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _OPS_ROLE_LITERAL = re.compile(r"'(ops-[a-z]+)'")
+_FUNCTION_CALL = re.compile(r"\b([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)\s*\(", re.IGNORECASE)
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 
 
@@ -32,7 +34,8 @@ class RlsPolicy:
     to: tuple[str, ...]
     using: str
     check: str
-    ops_roles: tuple[str, ...]
+    ops_roles: tuple[str, ...]  # ops roles the expressions name, or whose claim predicates they call
+    predicates: tuple[str, ...] = ()  # schema-qualified functions the expressions call
 
     def as_dict(self) -> dict:
         return {
@@ -104,6 +107,7 @@ def parse_policies(sql: str) -> list[RlsPolicy]:
                 using=using,
                 check=check,
                 ops_roles=tuple(sorted(set(_OPS_ROLE_LITERAL.findall(f"{using} {check}")))),
+                predicates=tuple(sorted({f.lower() for f in _FUNCTION_CALL.findall(f"{using} {check}")})),
             )
         )
     return policies

@@ -113,7 +113,10 @@ def _database(report: dict[str, Any]) -> Section:
         ],
         caption="Row-level security policies",
     )
-    return Section("Database grants and RLS policies", "database", [f"Source: {db['source']}."], [per_role, roles, grants, policies])
+    notes = [f"Source: {db['source']}. RLS policies: {report['sources']['rls_policies']} (the migration files whose sha256 the plan applies)."]
+    if db["unverified_migrations"]:
+        notes.append(f"Not described, because their text differs from the digest the plan applies: {', '.join(db['unverified_migrations'])}.")
+    return Section("Database grants and RLS policies", "database", notes, [per_role, roles, grants, policies])
 
 
 def _secrets(report: dict[str, Any]) -> Section:

@@ -42,9 +42,15 @@ has_reminder(secret) if {
 }
 
 has_reminder(secret) if {
-	some reminder in reminders
-	text := json.marshal(reminder.__properties)
 	some handle in handles(secret)
 	handle != secret.__urn
+	some text in reminder_strings
 	contains(text, handle)
+}
+
+# Every string in a reminder's inputs (walked, not json.marshal-ed: regopy fails to marshal some inputs).
+reminder_strings contains value if {
+	some reminder in reminders
+	walk(reminder.__properties, [_, value])
+	is_string(value)
 }

@@ -21,15 +21,22 @@ deny_plain_credential contains msg if {
 is_credential_path(path) if {
 	key := path[count(path) - 1]
 	is_string(key)
-	some suffix in credential_suffixes
-	endswith(lower(key), suffix)
+	is_credential_name(key)
 }
 
-# An Auth0 Action's secrets are {name, value} pairs.
+# An Auth0 Action's secrets are {name, value} pairs (Auth0's only way to pass
+# settings too): the value is a credential when the name says so (CLIENT_SECRET).
 is_credential_path(path) if {
 	count(path) >= 3
 	path[count(path) - 3] == "secrets"
 	path[count(path) - 1] == "value"
+	entry := object.get(input.__properties, array.slice(path, 0, count(path) - 1), {})
+	is_credential_name(replace(object.get(entry, "name", ""), "_", ""))
+}
+
+is_credential_name(name) if {
+	some suffix in credential_suffixes
+	endswith(lower(name), suffix)
 }
 
 credential_suffixes := {

@@ -40,5 +40,13 @@ pages_routed(policy) if {
 is_pagerduty_contact_point(name) if {
 	some cp in resources_of("grafana:alerting/contactPoint:ContactPoint")
 	prop(cp, "name", "") == name
-	count(prop(cp, "pagerduties", [])) > 0
+	has_entries(prop(cp, "pagerduties", []))
 }
+
+# A non-empty list of integrations, or one passed whole as a secret.
+has_entries(value) if {
+	is_array(value)
+	count(value) > 0
+}
+
+has_entries(value) if is_secret_value(value)

@@ -14,7 +14,9 @@ import rego.v1
 deny_plain_contact_point_credential contains msg if {
 	input.__type == "grafana:alerting/contactPoint:ContactPoint"
 	some integration, keys in contact_point_credentials
-	some i, entry in prop(input, integration, [])
+	entries := prop(input, integration, [])
+	is_array(entries) # a whole list passed as a secret is fine
+	some i, entry in entries
 	some key in keys
 	is_plain_credential(object.get(entry, key, ""))
 	msg := sprintf("%s: %s[%d].%s is not a Pulumi secret", [label(input), integration, i, key])

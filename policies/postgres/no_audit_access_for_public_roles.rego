@@ -15,5 +15,7 @@ deny_audit_access_for_public_roles contains msg if {
 	is_audit_grant(input)
 	role := lower(prop(input, "role", ""))
 	role in {"anon", "public"}
-	msg := sprintf("%s grants %s on ops_audit to '%s'", [label(input), concat(",", prop(input, "privileges", [])), role])
+	privileges := prop(input, "privileges", [])
+	count(privileges) > 0 # an empty list is how pulumi-postgresql revokes
+	msg := sprintf("%s grants %s on ops_audit to '%s'", [label(input), concat(", ", privileges), role])
 }

@@ -10,6 +10,7 @@ import pytest
 from infra.model.access import AccessModel
 from infra.offline.plan import Plan
 from infra.report.access import report_for
+from infra.report.revision import migration_sql
 
 
 def resource(type_: str, name: str, properties: dict[str, Any], links: dict[str, list[str]] | None = None) -> dict:
@@ -27,7 +28,7 @@ def resource(type_: str, name: str, properties: dict[str, Any], links: dict[str,
 
 @pytest.fixture(scope="session")
 def prod_report(prod_plan: Plan, access_model: AccessModel) -> dict:
-    return report_for(prod_plan.resources, access_model, "prod", "test-revision")
+    return report_for(prod_plan.resources, access_model, "prod", "test-revision", migration_sql())
 
 
 @pytest.fixture

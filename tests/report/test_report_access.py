@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from infra.model.access import AccessModel
 from infra.report.access import canonical_sha256, report_for
 from infra.report.declared import AUTH0_ROLE_PERMISSIONS
 from infra.report.findings import MODEL_RULE
+from infra.report.revision import migration_sql
 from tests.report.conftest import resource
 
 POLICY_SQL = """
@@ -50,22 +52,38 @@ def test_a_permission_missing_from_the_plan_shows_as_drift(prod_resources: list[
     grants = next(r for r in prod_resources if r["type"] == AUTH0_ROLE_PERMISSIONS and "ops-sre" in r["name"])
     grants["properties"]["permissions"] = [p for p in grants["properties"]["permissions"] if p["name"] != "incidents:ack"]
 
-    report = report_for(prod_resources, access_model, "prod", "r")
+    report = report_for(prod_resources, access_model, "prod", "r", migration_sql())
 
     sre = next(r for r in report["roles"] if r["name"] == "ops-sre")
     assert "incidents:ack" not in sre["permissions"], "the report must show what the plan declares"
     assert sre["drift"] == {"modelled_not_declared": ["incidents:ack"]}
 
 
-def test_rls_policies_in_the_plan_give_rows_to_the_roles_they_name(prod_resources: list[dict], access_model: AccessModel) -> None:
-    migration = resource("pulumi-python:dynamic/opshub:Migrations", "migrations", {"sql": POLICY_SQL})
+def test_rls_policies_of_the_applied_migrations_give_rows_to_the_roles_they_cover(prod_report: dict) -> None:
+    database = {r["name"]: r["database"] for r in prod_report["roles"]}
+    reads_all = "events_select_all (select on ops_audit.events, to authenticated, ops_audit_writer)"
 
-    report = report_for([*prod_resources, migration], access_model, "prod", "r")
+    assert prod_report["sources"]["rls_policies"] == "declared in the plan"
+    assert reads_all in database["ops-auditor"] and reads_all in database["ops-admin"]
+    assert reads_all not in database["ops-viewer"], "only audit:read holders may read the whole trail"
+    assert any(p.startswith("events_select_own ") for p in database["ops-viewer"]), "every ops role sees its own rows"
 
-    database = {r["name"]: r["database"] for r in report["roles"]}
-    assert database["ops-auditor"] == ["events_read_all (select on ops_audit.events)"]
-    assert database["ops-viewer"] == [], "a policy naming only ops-auditor gives ops-viewer nothing"
-    assert report["sources"]["rls_policies"] == "declared in the plan"
+
+def test_policies_naming_roles_count_only_from_sql_matching_the_plan_digest(prod_resources: list[dict], access_model: AccessModel) -> None:
+    sql = POLICY_SQL
+    digest = hashlib.sha256(sql.encode()).hexdigest()
+    migration = resource("pulumi-python:dynamic/opshub:Migrations", "extra", {"digests": {"9999_extra.sql": digest}, "opsRoles": []})
+    resources = [*prod_resources, migration]
+
+    matching = report_for(resources, access_model, "prod", "r", {**migration_sql(), "9999_extra.sql": sql})
+    tampered = report_for(resources, access_model, "prod", "r", {**migration_sql(), "9999_extra.sql": sql + "-- edited"})
+
+    auditor = next(r for r in matching["roles"] if r["name"] == "ops-auditor")
+    viewer = next(r for r in matching["roles"] if r["name"] == "ops-viewer")
+    assert "events_read_all (select on ops_audit.events, to authenticated)" in auditor["database"]
+    assert not any(p.startswith("events_read_all") for p in viewer["database"]), "a policy naming ops-auditor gives ops-viewer nothing"
+    assert tampered["database"]["unverified_migrations"] == ["9999_extra.sql"], "SQL other than the planned file must not count"
+    assert not any(p["name"] == "events_read_all" for p in tampered["database"]["rls_policies"])
 
 
 def test_a_role_holding_a_sod_pair_is_reported_violated(prod_resources: list[dict], access_model: AccessModel) -> None:
@@ -75,7 +93,7 @@ def test_a_role_holding_a_sod_pair_is_reported_violated(prod_resources: list[dic
     grants = next(r for r in prod_resources if r["type"] == AUTH0_ROLE_PERMISSIONS and "ops-auditor" in r["name"])
     grants["properties"]["permissions"].append({"name": "payments:refund", "resourceServerIdentifier": "api"})
 
-    report = report_for(prod_resources, model, "prod", "r")
+    report = report_for(prod_resources, model, "prod", "r", migration_sql())
 
     status = {tuple(p["permissions"]): (p["status"], p["roles_holding_both"]) for p in report["segregation_of_duties"]}
     assert status[("payments:refund", "audit:export")] == ("violated", ["ops-auditor"])
@@ -83,17 +101,17 @@ def test_a_role_holding_a_sod_pair_is_reported_violated(prod_resources: list[dic
 
 
 def test_model_problems_become_mandatory_findings(prod_plan, access_model: AccessModel) -> None:
-    report = report_for(prod_plan.resources, access_model, "prod", "r", ["role 'ops-viewer': is read_only but ..."])
+    report = report_for(prod_plan.resources, access_model, "prod", "r", migration_sql(), ["role 'ops-viewer': is read_only but ..."])
 
     assert [(f["rule"], f["severity"]) for f in report["findings"]["findings"]][:1] == [(MODEL_RULE, "mandatory")]
 
 
 def test_report_hash_covers_the_content_but_not_the_revision(prod_plan, access_model: AccessModel, prod_resources: list[dict]) -> None:
-    one = report_for(prod_plan.resources, access_model, "prod", "rev-a")
-    two = report_for(prod_plan.resources, access_model, "prod", "rev-b")
+    one = report_for(prod_plan.resources, access_model, "prod", "rev-a", migration_sql())
+    two = report_for(prod_plan.resources, access_model, "prod", "rev-b", migration_sql())
     body = {k: v for k, v in json.loads(json.dumps(one)).items() if k not in ("revision", "fingerprint")}
     prod_resources[0]["properties"]["changed"] = True
-    changed = report_for(prod_resources, access_model, "prod", "rev-a")
+    changed = report_for(prod_resources, access_model, "prod", "rev-a", migration_sql())
 
     assert one["fingerprint"] == two["fingerprint"], "the revision label must not change the fingerprint"
     assert one["fingerprint"]["report_sha256"] == canonical_sha256(body), "the documented recipe must reproduce the hash"

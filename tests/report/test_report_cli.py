@@ -116,3 +116,13 @@ def test_plan_files_diff(tmp_path: Path, prod_plan, capsys: pytest.CaptureFixtur
 
     md = capsys.readouterr().out
     assert "| `ops-sre` | permission |  | analytics:read, incidents:ack, incidents:read |" in md, md
+
+
+def test_report_from_a_plan_file_equals_the_report_from_planning(tmp_path: Path, prod_plan, prod_report, capsys) -> None:
+    plan_file = tmp_path / "resources.json"
+    plan_file.write_text(json.dumps(prod_plan.document()))
+
+    assert main(["access-report", "--plan", str(plan_file), "--format", "json"]) == 0
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["fingerprint"] == prod_report["fingerprint"], "make plan's report must be the report of that plan"

@@ -1,31 +1,21 @@
-"""Fixtures for the secrets tests: moto's Secrets Manager/IAM/KMS, a real PostgreSQL 15, and a rotation driver.
-
-`RotationRig` drives rotation the way Secrets Manager does: `rotate_secret`
-creates the pending version and "invokes" the rotation Lambda, whose four
-steps run in-process (`rotate_postgres.lambda_handler`). Each workaround for a
-moto 5.2.5 gap (see /work/shared/reference.md) is named where it is applied.
-"""
+"""Fixtures for the secrets tests: moto's AWS, a real PostgreSQL 15 login with its secrets, and the rotation rig."""
 
 from __future__ import annotations
 
 import itertools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-import psycopg
 import pytest
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 
-from infra.lambdas import rotate_postgres
+from tests.secrets.rotation_rig import REGION, RotationRig
 from tests.support.fixtures import pg_cluster, pg_database  # noqa: F401 - fixtures used by the tests here
 from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER, PgCluster
 
-REGION = "eu-central-1"
-STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 _users = itertools.count(1)
 
 
@@ -39,97 +29,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(key, value)
     with mock_aws():
         yield
-
-
-def can_log_in(cluster: PgCluster, user: str, password: str, dbname: str) -> bool:
-    try:
-        with psycopg.connect(cluster.dsn(user, password, dbname), connect_timeout=5) as conn:
-            conn.execute("select 1")
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
-@dataclass
-class RotationRig:
-    """One database user, its secret and its master secret in moto, and a way to rotate them."""
-
-    cluster: PgCluster
-    dbname: str
-    user: str
-    group: str
-    sm: Any
-    arn: str
-    master_arn: str
-    function_arn: str
-    failures: list[tuple[str, BaseException]] = field(default_factory=list)
-
-    def value(self, stage: str = "AWSCURRENT", token: str | None = None) -> dict:
-        # moto gap 2: after a rotation its default version can be the empty pending one, so always name the stage.
-        kwargs = {"SecretId": self.arn, "VersionStage": stage} | ({"VersionId": token} if token else {})
-        return json.loads(self.sm.get_secret_value(**kwargs)["SecretString"])
-
-    def stages(self) -> dict[str, list[str]]:
-        return self.sm.describe_secret(SecretId=self.arn)["VersionIdsToStages"]
-
-    def logs_in(self, secret: dict) -> bool:
-        return can_log_in(self.cluster, secret["username"], secret["password"], self.dbname)
-
-    def invoke(self, step: str, token: str) -> None:
-        rotate_postgres.lambda_handler({"Step": step, "SecretId": self.arn, "ClientRequestToken": token}, None)
-
-    def start_rotation(self) -> str:
-        """`rotate_secret`, which runs the four steps through the patched Lambda invoke; returns the token."""
-        self.failures.clear()
-        token = self.sm.rotate_secret(
-            SecretId=self.arn, RotationLambdaARN=self.function_arn, RotationRules={"AutomaticallyAfterDays": 30}
-        )["VersionId"]
-        if not self.failures:
-            self.end_rotation(token)
-        return token
-
-    def retry(self, token: str) -> None:
-        """Secrets Manager's retry: invoke all four steps again with the same token.
-
-        moto gap: calling rotate_secret again with the same token would replace
-        the stored pending version with an empty one, which AWS never does.
-        """
-        for step in STEPS:
-            self.invoke(step, token)
-        self.end_rotation(token)
-
-    def end_rotation(self, token: str) -> None:
-        """What Secrets Manager does after a successful finishSecret: drop AWSPENDING from the new current version.
-
-        moto gap 3: its in-progress check is inverted and refuses the next
-        rotate_secret while AWSPENDING and AWSCURRENT share a version, so the
-        label is removed here as AWS itself would.
-        """
-        stages = self.stages()[token]
-        if "AWSCURRENT" in stages and "AWSPENDING" in stages:
-            self.sm.update_secret_version_stage(SecretId=self.arn, VersionStage="AWSPENDING", RemoveFromVersionId=token)
-
-    def rotate(self) -> str:
-        token = self.start_rotation()
-        assert not self.failures, f"rotation failed: {self.failures}"
-        return token
-
-    def role_memberships(self, user: str) -> list[str]:
-        with self.cluster.connect(self.dbname) as conn:
-            rows = conn.execute(
-                "select g.rolname from pg_auth_members m join pg_roles g on g.oid = m.roleid"
-                " join pg_roles u on u.oid = m.member where u.rolname = %s order by 1",
-                (user,),
-            ).fetchall()
-        return [r[0] for r in rows]
-
-    def role_attributes(self, user: str) -> tuple | None:
-        with self.cluster.connect(self.dbname) as conn:
-            return conn.execute(
-                "select rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, rolpassword"
-                " from pg_authid where rolname = %s",
-                (user,),
-            ).fetchone()
 
 
 @pytest.fixture

@@ -176,7 +176,7 @@ def test_every_secret_has_an_age_alarm_that_reaches_the_routing_target(prod_plan
 
 def test_reminder_lambda_runs_on_a_schedule_and_covers_every_secret(prod_plan: Plan) -> None:
     schedule = one(prod_plan.of_type(SCHEDULE), "schedule")
-    function = one(linked(prod_plan, schedule, "target"), "scheduled function")
+    function = one([r for r in linked(prod_plan, schedule, "target") if r["type"] == FUNCTION], "scheduled function")
 
     assert function["properties"]["handler"] == "secret_age.lambda_handler"
     listed = json.loads(function["properties"]["environment"]["variables"]["SECRET_ARNS"])

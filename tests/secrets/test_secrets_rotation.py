@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from infra.lambdas import rotate_postgres
-from tests.secrets.conftest import STEPS, RotationRig
+from tests.secrets.rotation_rig import STEPS, RotationRig
 
 pytestmark = pytest.mark.postgres
 

@@ -1,0 +1,119 @@
+"""Security properties of the migrated schema, read from the catalog of a real database."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from infra.derive.audit import OWNER_ROLE
+
+pytestmark = pytest.mark.postgres
+
+
+def rows(db, query: str, *params) -> list[tuple]:
+    with db.superuser() as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def test_tables_and_partitions_are_owned_by_the_nologin_owner(shared_audit_db):
+    owners = rows(shared_audit_db, """
+        select c.relname, pg_get_userbyid(c.relowner) from pg_class c
+        where c.relnamespace = 'ops_audit'::regnamespace and c.relkind in ('r', 'p')""")
+    wrong = [(name, owner) for name, owner in owners if owner != OWNER_ROLE]
+    assert len(owners) > 5 and wrong == [], f"owned by someone else: {wrong}"
+    assert rows(shared_audit_db, "select rolcanlogin from pg_roles where rolname = %s", OWNER_ROLE) == [(False,)]
+
+
+def test_every_partition_is_protected_on_its_own(shared_audit_db):
+    partitions = rows(shared_audit_db, """
+        select c.relname, c.relrowsecurity, c.relforcerowsecurity, coalesce(c.relacl::text, ''),
+               exists (select 1 from pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal
+                       and (t.tgtype::int & 32) <> 0 and t.tgparentid = 0)
+        from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where i.inhparent = 'ops_audit.events'::regclass""")
+    assert len(partitions) >= 12, "a year of monthly partitions must exist after migrating"
+    unprotected = [p for p in partitions if p[1:3] != (True, True) or "=" in p[3].replace(f"{OWNER_ROLE}=", "") or not p[4]]
+    assert unprotected == [], "each partition needs forced RLS, no grants and its own TRUNCATE trigger"
+
+
+def test_every_function_pins_search_path_and_declares_volatility(shared_audit_db):
+    functions = rows(shared_audit_db, """
+        select p.oid::regprocedure::text, p.provolatile, coalesce(p.proconfig, '{}')
+        from pg_proc p where p.pronamespace = 'ops_audit'::regnamespace""")
+    assert len(functions) >= 10
+    assert [f for f in functions if "search_path=\"\"" not in f[2]] == [], "every function must set search_path = ''"
+
+
+def test_security_definer_functions_are_only_the_expected_two(shared_audit_db):
+    definers = rows(shared_audit_db, """
+        select p.proname from pg_proc p where p.pronamespace = 'ops_audit'::regnamespace and p.prosecdef order by 1""")
+    assert definers == [("create_month_partition",), ("link_event",)]
+
+
+def test_no_ops_audit_function_is_executable_by_public(shared_audit_db):
+    public = rows(shared_audit_db, """
+        select p.oid::regprocedure::text from pg_proc p
+        where p.pronamespace = 'ops_audit'::regnamespace and has_function_privilege('public', p.oid, 'execute')""")
+    assert public == []
+
+
+@pytest.mark.parametrize("function", ["create_month_partition(date)", "ensure_partitions(integer)",
+                                      "detach_partition(date,bigint,bytea)"])
+@pytest.mark.parametrize("role", ["authenticated", "anon", "service_role", "ops_audit_writer", "ops_audit_reader"])
+def test_maintenance_routines_are_owner_only(shared_audit_db, function, role):
+    assert rows(shared_audit_db, "select has_function_privilege(%s, %s, 'execute')", role, f"ops_audit.{function}") == [(False,)]
+
+
+def test_no_views_or_only_security_invoker_views(shared_audit_db):
+    views = rows(shared_audit_db, """
+        select c.relname, coalesce(c.reloptions, '{}') from pg_class c
+        where c.relnamespace = 'ops_audit'::regnamespace and c.relkind = 'v'""")
+    assert [v for v in views if "security_invoker=true" not in v[1]] == []
+
+
+def test_no_ops_audit_role_has_powers(shared_audit_db):
+    powerful = rows(shared_audit_db, """
+        select rolname from pg_roles where rolname like 'ops\\_%%'
+        and (rolsuper or rolcreaterole or rolbypassrls or rolcreatedb or rolreplication)""")
+    assert powerful == []
+
+
+def test_supabase_roles_and_auth_functions_are_untouched(shared_audit_db):
+    supabase = rows(shared_audit_db, """
+        select rolname, rolcanlogin, rolinherit, rolbypassrls from pg_roles
+        where rolname in ('anon', 'authenticated', 'service_role', 'authenticator') order by 1""")
+    assert supabase == [
+        ("anon", False, False, False),
+        ("authenticated", False, False, False),
+        ("authenticator", True, False, False),
+        ("service_role", False, False, True),
+    ]
+    owners = rows(shared_audit_db, "select distinct pg_get_userbyid(proowner) from pg_proc where pronamespace = 'auth'::regnamespace")
+    assert owners == [("supabase_admin",)], "the auth functions must stay Supabase's"
+
+
+@pytest.mark.parametrize("claims", [
+    {"sub": "auth0|a", "https://ops.clarivum.com/roles": ["ops-sre"]},
+    {"sub": "auth0|b"},
+    "",
+])
+@pytest.mark.parametrize("setting", ["request.jwt.claims", "request.jwt.claim"])
+def test_request_claims_reads_exactly_what_auth_jwt_reads(shared_audit_db, claims, setting):
+    value = claims if isinstance(claims, str) else json.dumps(claims)
+    with shared_audit_db.superuser() as conn, conn.transaction():
+        conn.execute("select set_config(%s, %s, true)", (setting, value))
+        ours, supabase = conn.execute("select ops_audit.request_claims(), auth.jwt()").fetchone()
+    assert ours == supabase
+
+
+def test_policies_wrap_the_jwt_in_a_subselect(shared_audit_db):
+    policies = rows(shared_audit_db, """
+        select policyname, coalesce(qual, '') || ' ' || coalesce(with_check, '') from pg_policies
+        where schemaname = 'ops_audit'""")
+    assert len(policies) == 6
+    for name, expression in policies:
+        calls = re.findall(r"(SELECT \(?)?(auth\.jwt\(\)|ops_audit\.jwt_\w+\(\))", expression)
+        bare = [call for wrapper, call in calls if not wrapper]
+        assert bare == [], f"{name}: {bare} must be wrapped in (select ...) to run once: {expression}"
