@@ -11,6 +11,7 @@ import dashboards
 from infra.alerting_files import dashboard_url
 from infra.components.audit import OpsAudit, OpsAuditArgs
 from infra.components.auth import OpsAuth, OpsAuthArgs
+from infra.components.compliance import ComplianceJobs, ComplianceJobsArgs
 from infra.components.observability import Observability, ObservabilityArgs
 from infra.components.oncall import OnCall, OnCallArgs
 from infra.components.providers import ProviderSettings, Providers
@@ -18,15 +19,25 @@ from infra.components.secrets import ReminderRoute, VendorSecrets, VendorSecrets
 from infra.config import StackConfig, StackSecrets, config_from_pulumi
 from infra.derive.audit import derive_audit
 from infra.derive.auth0 import derive_auth
+from infra.derive.compliance import review_input
 from infra.derive.grafana import folder_grants
 from infra.derive.routing import routing_tree
 from infra.model.access import AccessModel, load_model
+from infra.model.assignments import Assignments, load_assignments
 from infra.model.observability import Catalogue, load_catalogue
 
 
-def build(config: StackConfig, model: AccessModel, secrets: StackSecrets, catalogue: Catalogue | None = None) -> None:
-    """Declare every domain of the stack from the model, the SLO catalogue (default: alerts/) and config."""
+def build(
+    config: StackConfig,
+    model: AccessModel,
+    secrets: StackSecrets,
+    catalogue: Catalogue | None = None,
+    assignments: Assignments | None = None,
+) -> None:
+    """Declare every domain of the stack from the model, the SLO catalogue (default: alerts/),
+    the approved role assignments (default: infra/model/assignments.yaml) and config."""
     catalogue = catalogue or load_catalogue()
+    assignments = assignments or load_assignments(model)
     providers = Providers(
         "opshub",
         ProviderSettings(
@@ -78,6 +89,21 @@ def build(config: StackConfig, model: AccessModel, secrets: StackSecrets, catalo
             pagerduty_integration_keys=oncall.integration_keys,
             slack_webhook_url=secrets["opshub:slackWebhookUrl"],
             provider=providers.grafana,
+        ),
+    )
+    # Compliance: the monthly access review and audit export, and the locked archive they write.
+    ComplianceJobs(
+        "compliance",
+        ComplianceJobsArgs(
+            config=config,
+            provider=providers.aws,
+            review_input=review_input(model, assignments),
+            review_role=vendor_secrets.identity_roles["access-review-job"],
+            export_role=vendor_secrets.identity_roles["audit-export-job"],
+            review_client_secret_arn=vendor_secrets.secrets["auth0/access-review-client"].arn,
+            exporter_secret_arn=vendor_secrets.secrets["supabase/ops-audit-exporter"].arn,
+            psycopg_layer_arn=vendor_secrets.layer.arn,
+            notice_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
         ),
     )
     del model, providers  # the domain components (one per issue) take these

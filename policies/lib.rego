@@ -40,30 +40,41 @@ prop(r, path, fallback) := object.get(r.__properties, path, fallback)
 # The short kind of a type token, e.g. "RolePermissions" for auth0:index/rolePermissions:RolePermissions.
 kind(r) := parts[count(parts) - 1] if parts := split(r.__type, ":")
 
-label(r) := sprintf("%s '%s'", [kind(r), r.__name])
+label(r) := concat("", [kind(r), " '", r.__name, "'"])
 
 finding(r, msg) := {"urn": r.__urn, "msg": msg}
 
 resources_of(type_token) := [r | some r in input.resources; r.__type == type_token]
 
-# Values by which another resource may name r: its ARN, id, name or uid, or its URN.
+resources_by_urn := {r.__urn: r | some r in input.resources}
+
+# Values by which another resource may name r: its ARN, id, client id, name or uid, or its URN.
 handles(r) := {h |
-	some key in ["arn", "id", "name", "uid"]
+	some key in ["arn", "id", "clientId", "name", "uid"]
 	h := prop(r, key, "")
 	is_string(h)
 	h != ""
 } | {r.__urn}
 
-# Resource `r` points at `target` through its property `key`: by a recorded
-# property dependency (the engine knows it even while the value is unknown), or by value.
-refers_to(r, key, target) if target.__urn in object.get(r, ["propertyDependencies", key], [])
-
-refers_to(r, key, target) if {
-	value := prop(r, key, "")
-	is_string(value)
-	value != ""
-	value in handles(target)
+# Which resources each handle names (built once per stack, so joins stay linear).
+urns_by_handle[h] contains r.__urn if {
+	some r in input.resources
+	some h in handles(r)
 }
+
+# The URNs r points at through its property `key`: its recorded property dependencies
+# (the engine knows them even while the value is unknown), else the resources the value names.
+referenced_urns(r, key) := urns if {
+	urns := {u | some u in object.get(r, ["propertyDependencies", key], [])}
+	count(urns) > 0
+} else := object.get(urns_by_handle, prop(r, key, ""), set())
+
+# The resources of one type that r points at through `key`.
+targets_of(r, key, type_token) := [t |
+	some u in referenced_urns(r, key)
+	t := resources_by_urn[u]
+	t.__type == type_token
+]
 
 # Provider settings arrive as JSON strings on the wire, objects in hand-written input.
 as_object(value) := json.unmarshal(value) if {
@@ -82,20 +93,20 @@ as_array(value) := [value] if not is_array(value)
 
 auth0_roles := resources_of("auth0:index/role:Role")
 
+secret_type := "aws:secretsmanager/secret:Secret"
+
 # [role URN, role name, permission] for every permission a role holds, through
 # RolePermissions (one resource per role) or RolePermission (one per permission).
 role_permission_pairs contains [role.__urn, role_name, p.name] if {
 	some rp in resources_of("auth0:index/rolePermissions:RolePermissions")
-	some role in auth0_roles
-	refers_to(rp, "roleId", role)
+	some role in targets_of(rp, "roleId", "auth0:index/role:Role")
 	role_name := prop(role, "name", "")
 	some p in prop(rp, "permissions", [])
 }
 
 role_permission_pairs contains [role.__urn, role_name, prop(rp, "permission", "")] if {
 	some rp in resources_of("auth0:index/rolePermission:RolePermission")
-	some role in auth0_roles
-	refers_to(rp, "roleId", role)
+	some role in targets_of(rp, "roleId", "auth0:index/role:Role")
 	role_name := prop(role, "name", "")
 }
 
@@ -146,7 +157,7 @@ document_allows(doc, action) if {
 # ---------------------------------------------------------------------------
 # AWS Secrets Manager
 
-aws_secrets := resources_of("aws:secretsmanager/secret:Secret")
+aws_secrets := resources_of(secret_type)
 
 secret_rotations := resources_of("aws:secretsmanager/secretRotation:SecretRotation")
 

@@ -40,10 +40,6 @@ def _sides(args: argparse.Namespace) -> tuple[PlannedRevision, PlannedRevision]:
     raise UsageError("access-diff", ["give either --base REV --head REV, or --base-plan FILE --head-plan FILE"])
 
 
-def is_mandatory(finding: dict) -> bool:
-    return bool(finding.get("mandatory")) or finding.get("severity") == "mandatory"
-
-
 def run(args: argparse.Namespace) -> int:
     base, head = _sides(args)
     diff = diff_reports(
@@ -56,4 +52,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.out}")
     else:
         print(text, end="")
-    return 1 if any(is_mandatory(f) for f in diff["new_findings"]) else 0
+    return 1 if any(f["mandatory"] for f in diff["new_findings"]) else 0

@@ -125,7 +125,7 @@ class ComplianceJobs(pulumi.ComponentResource):
             policy=jobs.apply(lambda arns: archive_key_policy(cfg.aws_account_id, cfg.aws_region, arns).to_json()),
             opts=self._child,
         )
-        aws.kms.Alias(f"{self._name}-key-alias", name=f"alias/{self._prefix}-compliance", target_key_id=key.key_id, opts=self._child)
+        aws.kms.Alias(f"{self._name}-key-alias", name=f"alias/{self._prefix}-compliance", target_key_id=key.arn, opts=self._child)
         return key
 
     def _bucket(self) -> aws.s3.Bucket:

@@ -8,7 +8,7 @@ provider-less `random` package):
   through Secrets Manager;
 - one Secrets Manager secret per model secret, named `ops-hub/<env>/<vendor>/<purpose>`,
   with a resource policy (no principal outside the account, no request without
-  TLS, reads only by its named roles) and its rotation plan as tags;
+  TLS; for vendor keys, reads only by its named roles) and its rotation plan as tags;
 - the initial value of the database secrets (AWS's PostgreSQL JSON; a random
   password for the rotated users, the admin login for the master), after which
   rotation or people own the value (`ignore_changes`); vendor API keys are
@@ -19,8 +19,9 @@ provider-less `random` package):
   from infra/lambdas, psycopg from the layer `make lambda-layer` builds), its
   role, log group, the permission for Secrets Manager to invoke it, and `SecretRotation`;
 - the reminders: a Lambda run by EventBridge Scheduler that publishes each
-  secret's age as a CloudWatch metric, one alarm per secret, and an encrypted
-  SNS topic subscribed to the routing target given in `reminder_route`.
+  secret's age as a CloudWatch metric, one age alarm per secret, one error alarm
+  per rotation Lambda, and an encrypted SNS topic subscribed to the routing
+  target given in `reminder_route`.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ class VendorSecrets(pulumi.ComponentResource):
             description="psycopg[binary] pinned in pyproject.toml, built by `make lambda-layer`",
             opts=self._child,
         )
+        self.rotation_functions: dict[str, aws.lambda_.Function] = {}
         self.rotations = {p.key: self._rotation(p) for p in rotated}
         self._reminders(plans)
         self.register_outputs({
@@ -172,8 +174,9 @@ class VendorSecrets(pulumi.ComponentResource):
 
     def _secret_policy(self, plan: SecretPlan) -> aws.secretsmanager.SecretPolicy:
         account = self._args.config.aws_account_id
+        # Pulumi reads back the values it seeds (on refresh), so reads of those are left to IAM alone.
         policy = pulumi.Output.all(*self._role_arns_reading(plan)).apply(
-            lambda arns: iam.secret_resource_policy(account, arns).to_json()
+            lambda arns: iam.secret_resource_policy(account, None if plan.seeded else arns).to_json()
         )
         return aws.secretsmanager.SecretPolicy(
             f"{self._name}-{plan.slug}-policy",
@@ -186,15 +189,14 @@ class VendorSecrets(pulumi.ComponentResource):
     def _database_values(self, plans: list[SecretPlan]) -> dict[str, aws.secretsmanager.SecretVersion]:
         """First values of the database secrets; afterwards rotation (or people, for the master) own them."""
         cfg = self._args.config
-        masters = {p.master for p in plans if p.master}
         versions = {}
-        for key in sorted(masters):
+        for plan in (p for p in plans if p.seeded and not p.database_user):  # the masters: the admin login
             value = pulumi.Output.all(self._args.supabase_admin_password).apply(
                 lambda pw: json.dumps(database_secret(
                     cfg.supabase_host, cfg.supabase_port, cfg.supabase_database, cfg.supabase_admin_user, pw[0], None
                 ))
             )
-            versions[key] = self._initial_version(self.plans[key], value)
+            versions[plan.key] = self._initial_version(plan, value)
         for plan in (p for p in plans if p.database_user):
             password = random.RandomPassword(
                 f"{self._name}-{plan.slug}-initial-password", length=40, special=False,
@@ -264,6 +266,7 @@ class VendorSecrets(pulumi.ComponentResource):
             timeout=60,
             opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=[logs, policy])),
         )
+        self.rotation_functions[plan.key] = function
         permission = aws.lambda_.Permission(
             f"{base}-invoke",
             action="lambda:InvokeFunction",
@@ -322,6 +325,7 @@ class VendorSecrets(pulumi.ComponentResource):
         self.reminder_schedule = self._schedule(base)
         self.alarm_topic = self._alarm_topic()
         self.alarms = {p.key: self._age_alarm(p) for p in plans}
+        self.rotation_error_alarms = {key: self._error_alarm(self.plans[key]) for key in self.rotation_functions}
 
     def _schedule(self, base: str) -> aws.scheduler.Schedule:
         role = self._role(f"{base}-scheduler-role", f"{self._prefix}-secret-age-scheduler", "scheduler.amazonaws.com")
@@ -385,6 +389,25 @@ class VendorSecrets(pulumi.ComponentResource):
             threshold=plan.alarm_after_days,
             # No age reported for a day means the reminder itself is broken: that tickets too.
             treat_missing_data="breaching",
+            alarm_actions=[self.alarm_topic.arn],
+            opts=self._child,
+        )
+
+    def _error_alarm(self, plan: SecretPlan) -> aws.cloudwatch.MetricAlarm:
+        """A failed rotation step tickets the same day, long before the secret-age alarm would."""
+        return aws.cloudwatch.MetricAlarm(
+            f"{self._name}-rotate-{plan.slug}-errors",
+            name=f"{self._prefix}-rotation-errors-{plan.slug}",
+            alarm_description=f"Rotation of {plan.name} failed; AWSCURRENT still works. See {RUNBOOK}",
+            namespace="AWS/Lambda",
+            metric_name="Errors",
+            dimensions={"FunctionName": self.rotation_functions[plan.key].name},
+            statistic="Sum",
+            period=3600,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            treat_missing_data="notBreaching",  # no invocation, no error
             alarm_actions=[self.alarm_topic.arn],
             opts=self._child,
         )

@@ -225,26 +225,30 @@ def _deny_without_tls(actions: str, resource: str) -> Statement:
     )
 
 
-def secret_resource_policy(account_id: str, reader_role_arns: Sequence[str]) -> PolicyDocument:
+def secret_resource_policy(account_id: str, reader_role_arns: Sequence[str] | None) -> PolicyDocument:
     """A secret's own policy: nobody outside the account, nothing without TLS, and reads only by its named roles.
 
     In a secret's resource policy `Resource: "*"` means "this secret". AWS
     services acting for the account are exempt from the account test
     (`aws:PrincipalIsAWSService`), as the AWS data-perimeter examples do.
+    `reader_role_arns=None` leaves reads to IAM alone: for the secrets whose
+    value Pulumi itself reads back on refresh (the database secrets it seeds).
     """
     outside = (
         Condition("StringNotEquals", "aws:PrincipalAccount", (account_id,)),
         Condition("BoolIfExists", "aws:PrincipalIsAWSService", ("false",)),
     )
-    others = (Condition("ArnNotEquals", "aws:PrincipalArn", tuple(reader_role_arns)),) if reader_role_arns else ()
-    return PolicyDocument((
+    statements = [
         Statement("DenyOutsideAccount", "Deny", ("secretsmanager:*",), ("*",), principals=(ANYONE,), conditions=outside),
         _deny_without_tls("secretsmanager:*", "*"),
-        Statement(
+    ]
+    if reader_role_arns is not None:
+        others = (Condition("ArnNotEquals", "aws:PrincipalArn", tuple(reader_role_arns)),) if reader_role_arns else ()
+        statements.append(Statement(
             "DenyReadsByOtherPrincipals", "Deny", ("secretsmanager:GetSecretValue",), ("*",),
             principals=(ANYONE,), conditions=others,
-        ),
-    ))
+        ))
+    return PolicyDocument(tuple(statements))
 
 
 def reader_policy(secret_arns: Sequence[str], key_arn: str, region: str) -> PolicyDocument:

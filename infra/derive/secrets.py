@@ -42,6 +42,8 @@ class SecretPlan:
     database_user: str | None
     master: str | None
     alarm_after_days: int
+    # Pulumi stores its first value (a database login), so Pulumi also reads it back on refresh.
+    seeded: bool
 
     @property
     def tags(self) -> dict[str, str]:
@@ -69,6 +71,7 @@ def alarm_after_days(secret: SecretSpec) -> int:
 
 
 def secret_plans(model: AccessModel, environment: str) -> list[SecretPlan]:
+    masters = {s.master for s in model.secrets if s.master}
     return [
         SecretPlan(
             key=s.key,
@@ -81,6 +84,7 @@ def secret_plans(model: AccessModel, environment: str) -> list[SecretPlan]:
             database_user=s.database_user,
             master=s.master,
             alarm_after_days=alarm_after_days(s),
+            seeded=s.database_user is not None or s.key in masters,
         )
         for s in model.secrets
     ]

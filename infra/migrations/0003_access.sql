@@ -17,17 +17,18 @@ alter table ops_audit.events force row level security;
 -- claim read without Supabase's auth schema (see 0002_chain.sql).
 do $$
 begin
-    -- PostgREST: an ops role holder appends as itself.
+    -- PostgREST: an ops role holder appends as itself. actor_roles was just
+    -- set from the claim by stamp_actor, so the check need not parse it again.
     if not exists (select from pg_policies where schemaname = 'ops_audit' and policyname = 'events_insert_own') then
         create policy events_insert_own on ops_audit.events
             for insert to authenticated
-            with check (actor_sub = (select auth.jwt() ->> 'sub') and cardinality((select ops_audit.jwt_ops_roles())) > 0);
+            with check (actor_sub = (select auth.jwt() ->> 'sub') and cardinality(actor_roles) > 0);
     end if;
     -- The backend's writer login, acting with a user's claims.
     if not exists (select from pg_policies where schemaname = 'ops_audit' and policyname = 'events_insert_own_backend') then
         create policy events_insert_own_backend on ops_audit.events
             for insert to ops_audit_writer
-            with check (actor_sub = (select ops_audit.jwt_sub()) and cardinality((select ops_audit.jwt_ops_roles())) > 0);
+            with check (actor_sub = (select ops_audit.jwt_sub()) and cardinality(actor_roles) > 0);
     end if;
     -- Holders of audit:read see everything.
     if not exists (select from pg_policies where schemaname = 'ops_audit' and policyname = 'events_select_all') then

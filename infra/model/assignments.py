@@ -90,5 +90,7 @@ def parse_assignments(data: object, model: AccessModel, source: str = "approved 
     return assignments
 
 
-def load_assignments(model: AccessModel, path: Path = DEFAULT_ASSIGNMENTS_PATH) -> Assignments:
+def load_assignments(model: AccessModel, path: Path | None = None) -> Assignments:
+    """Load and check the approvals file (default: infra/model/assignments.yaml)."""
+    path = path or DEFAULT_ASSIGNMENTS_PATH
     return parse_assignments(load_yaml_mapping(path, AssignmentsError), model, str(path))

@@ -175,7 +175,10 @@ def _list(title: str, items: list[str]) -> list[str]:
 
 
 def _finding_lines(findings: list[dict]) -> list[str]:
-    return [f"`{f['rule']}` ({f['severity']}) {f['resource']}: {f['message']}" for f in findings]
+    return [
+        f"`{f['rule']}` ({f['severity']}{', mandatory' if f['mandatory'] else ', advisory'}) {f['resource']}: {f['message']}"
+        for f in findings
+    ]
 
 
 def render_diff_md(diff: dict[str, Any]) -> str:

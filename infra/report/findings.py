@@ -9,7 +9,6 @@ model refuses) are findings too, so an access diff can show them.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +34,7 @@ class PolicyResult:
     def with_model_problems(self, problems: list[str]) -> PolicyResult:
         """Add the access model's invariant violations as mandatory findings."""
         extra = tuple(
-            {"rule": MODEL_RULE, "severity": "mandatory", "resource": "infra/model/access.yaml", "message": p}
+            {"rule": MODEL_RULE, "severity": "high", "mandatory": True, "resource": "infra/model/access.yaml", "type": "access model", "message": p}
             for p in problems
         )
         return PolicyResult(self.available, self.note, extra + self.findings, self.waivers)
@@ -46,13 +45,35 @@ def finding_key(finding: dict[str, Any]) -> tuple[str, str, str]:
     return (str(finding.get("rule")), str(finding.get("resource")), str(finding.get("message")))
 
 
+def _finding(f: Any) -> dict[str, Any]:
+    return {
+        "rule": f.rule.id,
+        "severity": f.rule.severity,
+        "mandatory": f.blocking,
+        "resource": f.name or f.urn,
+        "type": f.type,
+        "message": f.message,
+    }
+
+
+def _waiver(f: Any) -> dict[str, Any]:
+    w = f.waiver
+    return {"rule": w.rule, "resource": f.name or f.urn, "owner": w.owner, "expires": w.expires.isoformat(), "reason": w.reason}
+
+
 def evaluate(resources: list[dict[str, Any]]) -> PolicyResult:
-    """Findings of the repo's policy pack on `resources`, or an explicit 'not available'."""
+    """Findings of the repo's policy pack on `resources` (as `opshub policy check` runs it), with its waivers."""
     try:
-        policy = importlib.import_module("infra.policy")
+        from infra.policy.check import check_stack  # noqa: PLC0415 - optional: a checkout may predate the pack
+        from infra.policy.inputs import from_plan  # noqa: PLC0415
     except ImportError:
         return PolicyResult(available=False, note=NOT_AVAILABLE)
-    entry = getattr(policy, "report_findings", None)
-    if entry is None:
-        return PolicyResult(available=False, note=NOT_AVAILABLE)
-    return entry(resources)
+    report = check_stack(from_plan({"resources": resources}))
+    findings = tuple(_finding(f) for f in report.findings if f.waiver is None)
+    expired = tuple(
+        {"rule": w.rule, "severity": "high", "mandatory": True, "resource": w.describe(), "type": "waiver", "message": "the waiver has expired"}
+        for w in report.expired_waivers
+    )
+    waivers = tuple(_waiver(f) for f in report.findings if f.waiver is not None)
+    note = f"{len(report.rules)} rules of policies/ evaluated with {report.engine}"
+    return PolicyResult(available=True, note=note, findings=findings + expired, waivers=waivers)

@@ -67,7 +67,7 @@ def _matrix(table: Table, writes: set[str]) -> str:
 def _table(table: Table) -> str:
     caption = f"<caption>{escape(table.caption)}</caption>" if table.caption else ""
     if not table.rows:
-        return f'<table>{caption}<tbody><tr><td class="note">None declared.</td></tr></tbody></table>'
+        return f'<table>{caption}<tbody><tr><td class="note">None.</td></tr></tbody></table>'
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in table.headers)
     rows = "".join(
         "<tr>" + "".join(f'<td{" class=violated" if c == "VIOLATED" else ""}>{escape(c)}</td>' for c in row) + "</tr>"

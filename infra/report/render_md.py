@@ -14,7 +14,7 @@ def md_cell(text: str) -> str:
 def md_table(table: Table) -> list[str]:
     lines = [f"**{table.caption}**", ""] if table.caption else []
     if not table.rows:
-        return [*lines, "_None declared._", ""]
+        return [*lines, "_None._", ""]
     lines.append("| " + " | ".join(md_cell(h) for h in table.headers) + " |")
     lines.append("|" + "---|" * len(table.headers))
     lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in table.rows]

@@ -170,7 +170,7 @@ def _sod(report: dict[str, Any]) -> Section:
 
 def _findings(report: dict[str, Any]) -> Section:
     findings = report["findings"]
-    notes = [] if findings["available"] else [f"Policy check {findings['note']}."]
+    notes = [f"Policy check: {findings['note']}." if findings["available"] else f"Policy check {findings['note']}."]
     tables = [
         Table(
             ("rule", "severity", "resource", "message"),

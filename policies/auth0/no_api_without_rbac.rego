@@ -14,12 +14,12 @@ import rego.v1
 deny_api_without_rbac contains msg if {
 	input.__type == "auth0:index/resourceServer:ResourceServer"
 	prop(input, "enforcePolicies", false) != true
-	msg := sprintf("%s does not enforce RBAC (enforcePolicies is not true)", [label(input)])
+	msg := concat("", [label(input), " does not enforce RBAC (enforcePolicies is not true)"])
 }
 
 deny_api_without_rbac contains msg if {
 	input.__type == "auth0:index/resourceServer:ResourceServer"
 	dialect := prop(input, "tokenDialect", "access_token")
 	not dialect in {"access_token_authz", "rfc9068_profile_authz"}
-	msg := sprintf("%s puts no permissions in its tokens (tokenDialect '%s')", [label(input), dialect])
+	msg := concat("", [label(input), " puts no permissions in its tokens (tokenDialect '", dialect, "')"])
 }

@@ -16,17 +16,14 @@ stack_deny_client_grant_beyond_model contains f.msg if some f in client_grant_be
 
 client_grant_beyond_model contains finding(grant, msg) if {
 	some grant in resources_of("auth0:index/clientGrant:ClientGrant")
-	is_ops_api_audience(prop(grant, "audience", ""))
+	prop(grant, "audience", "") in ops_api_identifiers
 	allowed := allowed_client_scopes(grant)
 	some scope in prop(grant, "scopes", [])
 	not scope in allowed
-	msg := sprintf("%s grants '%s' on the ops API beyond what the access model gives the client", [label(grant), scope])
+	msg := concat("", [label(grant), " grants '", scope, "' on the ops API beyond what the access model gives the client"])
 }
 
-is_ops_api_audience(audience) if {
-	some api in resources_of("auth0:index/resourceServer:ResourceServer")
-	prop(api, "identifier", "") == audience
-}
+ops_api_identifiers := {prop(api, "identifier", "") | some api in resources_of("auth0:index/resourceServer:ResourceServer")}
 
 allowed_client_scopes(grant) := permissions if {
 	identity := model.identities[client_name(grant)]
@@ -34,7 +31,6 @@ allowed_client_scopes(grant) := permissions if {
 } else := {p | some identity in model.identities; some p in identity.api_permissions}
 
 client_name(grant) := name if {
-	some client in resources_of("auth0:index/client:Client")
-	refers_to(grant, "clientId", client)
+	some client in targets_of(grant, "clientId", "auth0:index/client:Client")
 	name := prop(client, "name", "")
 }

@@ -16,5 +16,5 @@ deny_long_token_lifetime contains msg if {
 	some key, default_seconds in {"tokenLifetime": 86400, "tokenLifetimeForWeb": 7200}
 	seconds := prop(input, key, default_seconds)
 	seconds > 3600
-	msg := sprintf("%s issues tokens valid for %d s (%s); at most 3600 s is allowed", [label(input), seconds, key])
+	msg := concat("", [label(input), " issues tokens valid for ", format_int(seconds, 10), " s (", key, "); at most 3600 s is allowed"])
 }

@@ -13,5 +13,5 @@ deny_mfa_policy_never contains msg if {
 	input.__type == "auth0:index/guardian:Guardian"
 	policy := prop(input, "policy", "never")
 	policy == "never"
-	msg := sprintf("%s sets the MFA policy to 'never'", [label(input)])
+	msg := concat("", [label(input), " sets the MFA policy to 'never'"])
 }

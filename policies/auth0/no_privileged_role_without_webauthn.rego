@@ -17,7 +17,7 @@ privileged_role_without_webauthn contains finding(role, msg) if {
 	some role in auth0_roles
 	is_privileged_role(prop(role, "name", ""))
 	not webauthn_offered
-	msg := sprintf("Auth0 role '%s' is privileged but no Guardian enables WebAuthn", [prop(role, "name", "")])
+	msg := concat("", ["Auth0 role '", prop(role, "name", ""), "' is privileged but no Guardian enables WebAuthn"])
 }
 
 webauthn_offered if {

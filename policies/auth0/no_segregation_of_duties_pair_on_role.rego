@@ -18,5 +18,5 @@ segregation_of_duties_pair_on_role contains {"urn": urn, "msg": msg} if {
 	some [urn, role_name, first] in role_permission_pairs
 	first == pair[0]
 	[urn, role_name, pair[1]] in role_permission_pairs
-	msg := sprintf("Auth0 role '%s' holds both '%s' and '%s', a segregation-of-duties pair", [role_name, pair[0], pair[1]])
+	msg := concat("", ["Auth0 role '", role_name, "' holds both '", pair[0], "' and '", pair[1], "', a segregation-of-duties pair"])
 }

@@ -16,20 +16,20 @@ import rego.v1
 deny_undeclared_permission contains msg if {
 	some name in auth0_permission_names
 	contains(name, "*")
-	msg := sprintf("%s grants the wildcard permission '%s'", [label(input), name])
+	msg := concat("", [label(input), " grants the wildcard permission '", name, "'"])
 }
 
 deny_undeclared_permission contains msg if {
 	some name in auth0_permission_names
 	not contains(name, "*")
 	not model.permissions[name]
-	msg := sprintf("%s names permission '%s', which the access model does not declare", [label(input), name])
+	msg := concat("", [label(input), " names permission '", name, "', which the access model does not declare"])
 }
 
 deny_undeclared_permission contains msg if {
 	input.__type == "auth0:index/clientGrant:ClientGrant"
 	prop(input, "allowAllScopes", false) == true
-	msg := sprintf("%s grants all scopes of '%s' (allowAllScopes)", [label(input), prop(input, "audience", "")])
+	msg := concat("", [label(input), " grants all scopes of '", prop(input, "audience", ""), "' (allowAllScopes)"])
 }
 
 # Client grants may carry Management API scopes; only wildcards are checked on them.

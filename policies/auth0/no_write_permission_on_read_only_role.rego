@@ -17,5 +17,5 @@ write_permission_on_read_only_role contains {"urn": urn, "msg": msg} if {
 	some [urn, role_name, permission] in role_permission_pairs
 	is_read_only_role(role_name)
 	is_writing_permission(permission)
-	msg := sprintf("Auth0 role '%s' is read-only but holds the writing permission '%s'", [role_name, permission])
+	msg := concat("", ["Auth0 role '", role_name, "' is read-only but holds the writing permission '", permission, "'"])
 }

@@ -16,7 +16,7 @@ deny_iam_passrole_escalation contains msg if {
 	document_allows(doc, "iam:passrole")
 	some action in escalation_partners
 	document_allows(doc, action)
-	msg := sprintf("%s allows iam:PassRole together with %s", [label(input), action])
+	msg := concat("", [label(input), " allows iam:PassRole together with ", action])
 }
 
 escalation_partners := {

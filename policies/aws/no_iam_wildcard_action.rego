@@ -16,14 +16,14 @@ deny_iam_wildcard_action contains msg if {
 	some s in allow_statements(doc)
 	some action in statement_actions(s)
 	is_wildcard_action(action)
-	msg := sprintf("%s allows the wildcard action '%s'", [label(input), action])
+	msg := concat("", [label(input), " allows the wildcard action '", action, "'"])
 }
 
 deny_iam_wildcard_action contains msg if {
 	some doc in iam_documents
 	some s in allow_statements(doc)
 	object.get(s, "NotAction", null) != null
-	msg := sprintf("%s allows everything but a NotAction list", [label(input)])
+	msg := concat("", [label(input), " allows everything but a NotAction list"])
 }
 
 is_wildcard_action(action) if action == "*"

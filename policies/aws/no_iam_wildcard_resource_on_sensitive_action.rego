@@ -19,7 +19,7 @@ deny_iam_wildcard_resource_on_sensitive_action contains msg if {
 	some action, risk in sensitive_actions
 	some pattern in statement_actions(s)
 	covers(pattern, action)
-	msg := sprintf("%s allows '%s' on every resource (%s)", [label(input), action, risk])
+	msg := concat("", [label(input), " allows '", action, "' on every resource (", risk, ")"])
 }
 
 has_wildcard_resource(s) if "*" in statement_resources(s)

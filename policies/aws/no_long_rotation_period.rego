@@ -16,22 +16,22 @@ stack_deny_long_rotation_period contains f.msg if some f in long_rotation_period
 
 long_rotation_period contains finding(rotation, msg) if {
 	some rotation in secret_rotations
-	some secret in aws_secrets
-	refers_to(rotation, "secretId", secret)
+	some secret in targets_of(rotation, "secretId", secret_type)
 	days := rotation_period_days(rotation)
 	limit := rotation_limit(secret)
 	days > limit
-	msg := sprintf("secret '%s' rotates every %d days; at most %d are allowed", [prop(secret, "name", secret.__name), days, limit])
+	msg := concat("", ["secret '", prop(secret, "name", secret.__name), "' rotates every ", format_int(days, 10), " days; at most ", format_int(limit, 10), " are allowed"])
 }
 
 long_rotation_period contains finding(reminder, msg) if {
 	some reminder in resources_of("aws:scheduler/schedule:Schedule")
-	some secret in aws_secrets
-	secret.__urn in object.get(reminder, "dependencies", [])
+	some urn in object.get(reminder, "dependencies", [])
+	secret := resources_by_urn[urn]
+	secret.__type == secret_type
 	days := rate_days(prop(reminder, "scheduleExpression", ""))
 	limit := rotation_limit(secret)
 	days > limit
-	msg := sprintf("the reminder for secret '%s' fires every %d days; at most %d are allowed", [prop(secret, "name", secret.__name), days, limit])
+	msg := concat("", ["the reminder for secret '", prop(secret, "name", secret.__name), "' fires every ", format_int(days, 10), " days; at most ", format_int(limit, 10), " are allowed"])
 }
 
 rotation_period_days(rotation) := prop(rotation, ["rotationRules", "automaticallyAfterDays"], 0) if {

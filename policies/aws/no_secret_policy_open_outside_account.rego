@@ -18,7 +18,7 @@ stack_deny_secret_policy_open_outside_account contains f.msg if some f in secret
 secret_policy_open_outside_account contains finding(secret, msg) if {
 	some secret in aws_secrets
 	not denies_outside_account(secret)
-	msg := sprintf("secret '%s' has no resource policy denying principals outside the account", [prop(secret, "name", secret.__name)])
+	msg := concat("", ["secret '", prop(secret, "name", secret.__name), "' has no resource policy denying principals outside the account"])
 }
 
 secret_policy_open_outside_account contains finding(secret, msg) if {
@@ -26,14 +26,14 @@ secret_policy_open_outside_account contains finding(secret, msg) if {
 	some doc in secret_policy_documents(secret)
 	some s in allow_statements(doc)
 	some principal in outside_principals(secret, s)
-	msg := sprintf("secret '%s' allows principal '%s' outside the account", [prop(secret, "name", secret.__name), principal])
+	msg := concat("", ["secret '", prop(secret, "name", secret.__name), "' allows principal '", principal, "' outside the account"])
 }
 
-secret_policy_documents(secret) := {doc |
-	doc := as_object(prop(secret, "policy", ""))
-} | {doc |
+secret_policy_documents(secret) := {doc | doc := as_object(prop(secret, "policy", ""))} | object.get(secret_policy_resources, secret.__urn, set())
+
+secret_policy_resources[urn] contains doc if {
 	some sp in resources_of("aws:secretsmanager/secretPolicy:SecretPolicy")
-	refers_to(sp, "secretArn", secret)
+	some urn in referenced_urns(sp, "secretArn")
 	doc := as_object(prop(sp, "policy", ""))
 }
 

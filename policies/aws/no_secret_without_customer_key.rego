@@ -14,7 +14,7 @@ import rego.v1
 deny_secret_without_customer_key contains msg if {
 	input.__type == "aws:secretsmanager/secret:Secret"
 	not is_customer_key(prop(input, "kmsKeyId", ""))
-	msg := sprintf("%s is not encrypted with a customer-managed KMS key", [label(input)])
+	msg := concat("", [label(input), " is not encrypted with a customer-managed KMS key"])
 }
 
 is_customer_key(key) if {

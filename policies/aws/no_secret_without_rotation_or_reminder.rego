@@ -6,8 +6,8 @@ import rego.v1
 # title: Every secret has rotation or a reminder
 # description: >-
 #   A credential nobody rotates stays valid after it leaks. Each secret needs a
-#   SecretRotation, or a reminder (a schedule, rule or alarm that references it) that
-#   tells people to roll it by hand.
+#   SecretRotation, or a reminder (a schedule, rule or alarm that depends on it or names
+#   it, by name or ARN, in one of its inputs) that tells people to roll it by hand.
 # custom:
 #   id: OPS-AWS-005
 #   severity: high
@@ -18,13 +18,12 @@ secret_without_rotation_or_reminder contains finding(secret, msg) if {
 	some secret in aws_secrets
 	not has_rotation(secret)
 	not has_reminder(secret)
-	msg := sprintf("secret '%s' has neither a SecretRotation nor a reminder", [prop(secret, "name", secret.__name)])
+	msg := concat("", ["secret '", prop(secret, "name", secret.__name), "' has neither a SecretRotation nor a reminder"])
 }
 
-has_rotation(secret) if {
-	some rotation in secret_rotations
-	refers_to(rotation, "secretId", secret)
-}
+has_rotation(secret) if secret.__urn in rotated_secrets
+
+rotated_secrets := {u | some rotation in secret_rotations; some u in referenced_urns(rotation, "secretId")}
 
 reminder_types := {
 	"aws:scheduler/schedule:Schedule",
@@ -35,18 +34,14 @@ reminder_types := {
 
 reminders := [r | some r in input.resources; r.__type in reminder_types]
 
-# A reminder depends on the secret, or names it (by name or ARN) somewhere in its inputs.
-has_reminder(secret) if {
-	some reminder in reminders
-	secret.__urn in object.get(reminder, "dependencies", [])
-}
+has_reminder(secret) if secret.__urn in reminded_by_dependency
 
 has_reminder(secret) if {
 	some handle in handles(secret)
-	handle != secret.__urn
-	some text in reminder_strings
-	contains(text, handle)
+	handle in reminder_strings
 }
+
+reminded_by_dependency := {u | some reminder in reminders; some u in object.get(reminder, "dependencies", [])}
 
 # Every string in a reminder's inputs (walked, not json.marshal-ed: regopy fails to marshal some inputs).
 reminder_strings contains value if {

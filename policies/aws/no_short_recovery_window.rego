@@ -13,5 +13,5 @@ deny_short_recovery_window contains msg if {
 	input.__type == "aws:secretsmanager/secret:Secret"
 	days := prop(input, "recoveryWindowInDays", 30)
 	days < 7
-	msg := sprintf("%s has a recovery window of %d days; at least 7 are required", [label(input), days])
+	msg := concat("", [label(input), " has a recovery window of ", format_int(days, 10), " days; at least 7 are required"])
 }

@@ -13,9 +13,9 @@ import rego.v1
 #   remediation: Wrap the value in pulumi.Output.secret (or read it with require_secret) before passing it.
 deny_plain_credential contains msg if {
 	walk(input.__properties, [path, value])
+	is_plain_credential(value) # cheap, and rules out most nodes before the key test
 	is_credential_path(path)
-	is_plain_credential(value)
-	msg := sprintf("%s: property '%s' holds a credential that is not a Pulumi secret", [label(input), concat(".", [format_step(step) | some step in path])])
+	msg := concat("", [label(input), ": property '", concat(".", [format_step(step) | some step in path]), "' holds a credential that is not a Pulumi secret"])
 }
 
 is_credential_path(path) if {
@@ -56,6 +56,6 @@ credential_suffixes := {
 	"auth",
 }
 
-format_step(step) := sprintf("%d", [step]) if is_number(step)
+format_step(step) := format_int(step, 10) if is_number(step)
 
 format_step(step) := step if is_string(step)

@@ -16,7 +16,7 @@ deny_untagged_resource contains msg if {
 	tags := effective_tags(input)
 	some key in ["owner", "environment"]
 	object.get(tags, key, "") == ""
-	msg := sprintf("%s has no '%s' tag (neither on the resource nor in the provider's default tags)", [label(input), key])
+	msg := concat("", [label(input), " has no '", key, "' tag (neither on the resource nor in the provider's default tags)"])
 }
 
 # Resource tags win over the provider's default tags, as in AWS.

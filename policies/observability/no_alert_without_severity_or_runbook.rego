@@ -15,7 +15,7 @@ deny_alert_without_severity_or_runbook contains msg if {
 	some rule in alert_rules(input)
 	some [where, key] in [["labels", "severity"], ["annotations", "runbook_url"]]
 	object.get(rule, [where, key], "") == ""
-	msg := sprintf("%s: alert '%s' has no %s %s", [label(input), object.get(rule, "name", ""), key, trim_suffix(where, "s")])
+	msg := concat("", [label(input), ": alert '", object.get(rule, "name", ""), "' has no ", key, " ", trim_suffix(where, "s")])
 }
 
 # Alerting rules of a RuleGroup; recording rules (`record`) page nobody.

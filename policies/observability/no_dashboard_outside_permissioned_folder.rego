@@ -17,22 +17,22 @@ stack_deny_dashboard_outside_permissioned_folder contains f.msg if some f in das
 dashboard_outside_permissioned_folder contains finding(dashboard, msg) if {
 	some dashboard in resources_of("grafana:oss/dashboard:Dashboard")
 	not in_permissioned_folder(dashboard)
-	msg := sprintf("dashboard %s is not in a folder with explicit permissions", [label(dashboard)])
+	msg := concat("", ["dashboard ", label(dashboard), " is not in a folder with explicit permissions"])
 }
 
 in_permissioned_folder(dashboard) if {
-	some folder in resources_of("grafana:oss/folder:Folder")
-	refers_to(dashboard, "folder", folder)
-	has_explicit_permissions(folder)
+	some folder in targets_of(dashboard, "folder", "grafana:oss/folder:Folder")
+	folder.__urn in permissioned_folders
 }
 
-has_explicit_permissions(folder) if {
+# Folders a FolderPermission (with at least one entry) or a FolderPermissionItem covers.
+permissioned_folders contains urn if {
 	some permission in resources_of("grafana:oss/folderPermission:FolderPermission")
-	refers_to(permission, "folderUid", folder)
 	count(prop(permission, "permissions", [])) > 0
+	some urn in referenced_urns(permission, "folderUid")
 }
 
-has_explicit_permissions(folder) if {
+permissioned_folders contains urn if {
 	some item in resources_of("grafana:oss/folderPermissionItem:FolderPermissionItem")
-	refers_to(item, "folderUid", folder)
+	some urn in referenced_urns(item, "folderUid")
 }

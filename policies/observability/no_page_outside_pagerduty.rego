@@ -20,14 +20,14 @@ page_outside_pagerduty contains finding(policy, msg) if {
 	"matchers" in object.keys(route)
 	route_matches_severity(route, "page")
 	name := object.get(route, "contactPoint", "")
-	not is_pagerduty_contact_point(name)
-	msg := sprintf("%s sends severity=page to '%s', which has no PagerDuty integration", [label(policy), name])
+	not name in pagerduty_contact_points
+	msg := concat("", [label(policy), " sends severity=page to '", name, "', which has no PagerDuty integration"])
 }
 
 page_outside_pagerduty contains finding(policy, msg) if {
 	some policy in resources_of("grafana:alerting/notificationPolicy:NotificationPolicy")
 	not pages_routed(policy)
-	msg := sprintf("%s has no route for severity=page", [label(policy)])
+	msg := concat("", [label(policy), " has no route for severity=page"])
 }
 
 pages_routed(policy) if {
@@ -37,9 +37,8 @@ pages_routed(policy) if {
 	route_matches_severity(route, "page")
 }
 
-is_pagerduty_contact_point(name) if {
+pagerduty_contact_points := {prop(cp, "name", "") |
 	some cp in resources_of("grafana:alerting/contactPoint:ContactPoint")
-	prop(cp, "name", "") == name
 	has_entries(prop(cp, "pagerduties", []))
 }
 

@@ -19,7 +19,7 @@ deny_plain_contact_point_credential contains msg if {
 	some i, entry in entries
 	some key in keys
 	is_plain_credential(object.get(entry, key, ""))
-	msg := sprintf("%s: %s[%d].%s is not a Pulumi secret", [label(input), integration, i, key])
+	msg := concat("", [label(input), ": ", integration, "[", format_int(i, 10), "].", key, " is not a Pulumi secret"])
 }
 
 contact_point_credentials := {

@@ -17,13 +17,13 @@ route_to_unknown_contact_point contains finding(policy, msg) if {
 	some policy in resources_of("grafana:alerting/notificationPolicy:NotificationPolicy")
 	some name in policy_contact_points(policy)
 	not name in contact_point_names
-	msg := sprintf("%s routes to contact point '%s', which the stack does not declare", [label(policy), name])
+	msg := concat("", [label(policy), " routes to contact point '", name, "', which the stack does not declare"])
 }
 
 route_to_unknown_contact_point contains finding(policy, msg) if {
 	some policy in resources_of("grafana:alerting/notificationPolicy:NotificationPolicy")
 	prop(policy, "contactPoint", "") == ""
-	msg := sprintf("%s has no default contact point", [label(policy)])
+	msg := concat("", [label(policy), " has no default contact point"])
 }
 
 contact_point_names := {prop(cp, "name", "") | some cp in resources_of("grafana:alerting/contactPoint:ContactPoint")}

@@ -13,5 +13,5 @@ deny_single_level_escalation contains msg if {
 	input.__type == "pagerduty:index/escalationPolicy:EscalationPolicy"
 	levels := count(prop(input, "rules", []))
 	levels < 2
-	msg := sprintf("%s has %d escalation level(s); at least 2 are required", [label(input), levels])
+	msg := concat("", [label(input), " has ", format_int(levels, 10), " escalation level(s); at least 2 are required"])
 }

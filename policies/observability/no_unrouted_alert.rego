@@ -21,13 +21,27 @@ unrouted_alert contains finding(group, msg) if {
 	severity != ""
 	object.get(rule, ["notificationSettings", "contactPoint"], "") == ""
 	not severity_routed(severity)
-	msg := sprintf("alert '%s' (severity '%s') matches no notification route", [object.get(rule, "name", ""), severity])
+	msg := concat("", ["alert '", object.get(rule, "name", ""), "' (severity '", severity, "') matches no notification route"])
 }
+
+severity_routed(severity) if severity in routed_severities
 
 severity_routed(severity) if {
 	some route in notification_routes
-	route_matches_severity(route, severity)
 	object.get(route, "contactPoint", "") != ""
+	some matcher in route.matchers
+	matcher.label == "severity"
+	matcher.match == "=~"
+	regex.match(concat("", ["^(?:", matcher.value, ")$"]), severity)
+}
+
+# Severities an exact matcher of a route with a contact point sends somewhere.
+routed_severities contains matcher.value if {
+	some route in notification_routes
+	object.get(route, "contactPoint", "") != ""
+	some matcher in route.matchers
+	matcher.label == "severity"
+	matcher.match == "="
 }
 
 # Every route of every NotificationPolicy, at any depth.

@@ -17,5 +17,5 @@ deny_audit_access_for_public_roles contains msg if {
 	role in {"anon", "public"}
 	privileges := prop(input, "privileges", [])
 	count(privileges) > 0 # an empty list is how pulumi-postgresql revokes
-	msg := sprintf("%s grants %s on ops_audit to '%s'", [label(input), concat(", ", privileges), role])
+	msg := concat("", [label(input), " grants ", concat(", ", privileges), " on ops_audit to '", role, "'"])
 }

@@ -15,7 +15,7 @@ deny_audit_trail_mutation_grant contains msg if {
 	is_audit_grant(input)
 	some privilege in prop(input, "privileges", [])
 	upper(privilege) in {"UPDATE", "DELETE", "TRUNCATE", "ALL"}
-	msg := sprintf("%s grants %s on ops_audit to '%s'", [label(input), upper(privilege), prop(input, "role", "")])
+	msg := concat("", [label(input), " grants ", upper(privilege), " on ops_audit to '", prop(input, "role", ""), "'"])
 }
 
 audit_schema := "ops_audit"

@@ -16,5 +16,5 @@ deny_login_role_without_connection_limit contains msg if {
 	prop(input, "login", false) == true
 	limit := prop(input, "connectionLimit", -1)
 	limit < 1
-	msg := sprintf("%s (database role '%s') can log in without a connection limit", [label(input), prop(input, "name", input.__name)])
+	msg := concat("", [label(input), " (database role '", prop(input, "name", input.__name), "') can log in without a connection limit"])
 }

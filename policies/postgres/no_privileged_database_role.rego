@@ -15,5 +15,5 @@ deny_privileged_database_role contains msg if {
 	input.__type == "postgresql:index/role:Role"
 	some attribute in ["superuser", "createRole", "bypassRowLevelSecurity"]
 	prop(input, attribute, false) == true
-	msg := sprintf("%s (database role '%s') has %s", [label(input), prop(input, "name", input.__name), attribute])
+	msg := concat("", [label(input), " (database role '", prop(input, "name", input.__name), "') has ", attribute])
 }

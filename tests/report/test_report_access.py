@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 
-from infra.model.access import AccessModel
+import pytest
+
+from infra.errors import ModelError
+from infra.model.access import AccessModel, parse_model
 from infra.report.access import canonical_sha256, report_for
 from infra.report.declared import AUTH0_ROLE_PERMISSIONS
 from infra.report.findings import MODEL_RULE
@@ -103,7 +107,8 @@ def test_a_role_holding_a_sod_pair_is_reported_violated(prod_resources: list[dic
 def test_model_problems_become_mandatory_findings(prod_plan, access_model: AccessModel) -> None:
     report = report_for(prod_plan.resources, access_model, "prod", "r", migration_sql(), ["role 'ops-viewer': is read_only but ..."])
 
-    assert [(f["rule"], f["severity"]) for f in report["findings"]["findings"]][:1] == [(MODEL_RULE, "mandatory")]
+    first = report["findings"]["findings"][0]
+    assert (first["rule"], first["mandatory"]) == (MODEL_RULE, True), first
 
 
 def test_report_hash_covers_the_content_but_not_the_revision(prod_plan, access_model: AccessModel, prod_resources: list[dict]) -> None:
@@ -116,3 +121,14 @@ def test_report_hash_covers_the_content_but_not_the_revision(prod_plan, access_m
     assert one["fingerprint"] == two["fingerprint"], "the revision label must not change the fingerprint"
     assert one["fingerprint"]["report_sha256"] == canonical_sha256(body), "the documented recipe must reproduce the hash"
     assert changed["fingerprint"]["declared_graph_sha256"] != one["fingerprint"]["declared_graph_sha256"]
+
+
+def test_only_one_identity_may_serve_the_routes(access_model_data: dict) -> None:
+    data = copy.deepcopy(access_model_data)
+    for ident in data["identities"]:
+        ident["serves_routes"] = True
+
+    with pytest.raises(ModelError) as caught:
+        parse_model(data, "test model")
+
+    assert any("only one identity may have serves_routes: true" in p and "access-review-job" in p for p in caught.value.problems)

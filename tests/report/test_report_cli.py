@@ -75,6 +75,10 @@ def test_a_commit_giving_ops_viewer_refunds_is_exactly_that_widening_and_a_polic
     assert diff["roles"] == {"ops-viewer": {"permissions": {"added": ["payments:refund"]}}}
     messages = [f["message"] for f in diff["new_findings"]]
     assert any("'ops-viewer': is read_only but grants writing permission 'payments:refund'" in m for m in messages), messages
+    pack = [f for f in diff["new_findings"] if f["rule"].startswith("OPS-")]
+    assert any(f["mandatory"] and "ops-viewer" in f["message"] and "payments:refund" in f["message"] for f in pack), (
+        f"the policy pack must fail the declared role too: {pack}"
+    )
     assert code == 1, "a new mandatory finding fails the diff"
     _git(repo, "reset", "-q", "--hard", "HEAD~1")
 

@@ -56,15 +56,15 @@ def test_weaker_mfa_new_secret_reach_and_identity_reads_are_widening(prod_report
 
 def test_new_findings_are_listed_and_old_ones_resolved(prod_report: dict) -> None:
     base, head = _changed(prod_report), _changed(prod_report)
-    old = {"rule": "OPS-AWS-001", "severity": "mandatory", "resource": "a", "message": "gone"}
-    new = {"rule": "OPS-AUTH-002", "severity": "mandatory", "resource": "b", "message": "read-only role writes"}
+    old = {"rule": "OPS-AWS-001", "severity": "high", "mandatory": True, "resource": "a", "message": "gone"}
+    new = {"rule": "OPS-AUTH-002", "severity": "high", "mandatory": True, "resource": "b", "message": "read-only role writes"}
     base["findings"]["findings"] = [old]
     head["findings"]["findings"] = [new]
 
     diff = diff_reports(base, head)
 
     assert (diff["new_findings"], diff["resolved_findings"]) == ([new], [old])
-    assert "`OPS-AUTH-002` (mandatory) b: read-only role writes" in render_diff_md(diff)
+    assert "`OPS-AUTH-002` (high, mandatory) b: read-only role writes" in render_diff_md(diff)
 
 
 def test_rotation_and_reader_changes_per_secret(prod_report: dict) -> None:

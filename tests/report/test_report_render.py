@@ -51,8 +51,9 @@ def test_html_is_self_contained_and_marks_print_styles(prod_report: dict) -> Non
     assert page.count('<tr data-role="') == len(prod_report["roles"])
 
 
-def test_unavailable_policy_check_is_said_not_hidden(prod_report: dict) -> None:
-    if prod_report["findings"]["available"]:
-        return
-    for text in (render_md(prod_report), render_html(prod_report), render_csv(prod_report)):
-        assert "no policy check ran" in text, "a missing policy check must not look like a clean one"
+def test_policy_check_verdict_is_stated_in_every_format(prod_report: dict) -> None:
+    unavailable = dict(prod_report, findings={"available": False, "note": "not available: no evaluator", "findings": [], "waivers": []})
+
+    assert "Policy check: " in render_md(prod_report), "the report must say which check ran"
+    for text in (render_md(unavailable), render_html(unavailable), render_csv(unavailable)):
+        assert "not available: no evaluator" in text, "a missing policy check must not look like a clean one"

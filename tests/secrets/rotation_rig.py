@@ -9,13 +9,15 @@ moto 5.2.5 gap (see /work/shared/reference.md) is named where it is applied.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 import psycopg
 
 from infra.lambdas import rotate_postgres
-from tests.support.pgcluster import PgCluster
+from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER, PgCluster
 
 REGION = "eu-central-1"
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
@@ -110,3 +112,58 @@ class RotationRig:
                 " from pg_authid where rolname = %s",
                 (user,),
             ).fetchone()
+
+
+def create_rig(cluster: PgCluster, dbname: str, n: int) -> RotationRig:
+    """A login `ops_writer_<n>` in group `ops_writer_group_<n>`, its secret and master secret, and a Lambda record.
+
+    Needs moto active. Roles are cluster-wide, so `n` must be unique per cluster.
+    """
+    user, group = f"ops_writer_{n}", f"ops_writer_group_{n}"
+    with cluster.connect(dbname) as conn:
+        conn.execute(f"create role {group} nologin")
+        conn.execute(f"create role {user} login password 'initial-password-{n}'")
+        conn.execute(f"grant {group} to {user}")
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    server = {"engine": "postgres", "host": cluster.host, "port": cluster.port, "dbname": dbname}
+    master_arn = sm.create_secret(
+        Name=f"ops-hub/test/supabase/master-{n}",
+        SecretString=json.dumps(server | {"username": ADMIN_USER, "password": ADMIN_PASSWORD}),
+    )["ARN"]
+    arn = sm.create_secret(
+        Name=f"ops-hub/test/supabase/writer-{n}",
+        SecretString=json.dumps(server | {"username": user, "password": f"initial-password-{n}", "masterarn": master_arn}),
+    )["ARN"]
+    return RotationRig(cluster, dbname, user, group, sm, arn, master_arn, _rotation_function(n))
+
+
+def _rotation_function(n: int) -> str:
+    """A Lambda function record in moto, so rotate_secret accepts the rotation ARN."""
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(RoleName=f"rotate-{n}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    return boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName=f"rotate-{n}", Runtime="python3.12", Role=role, Handler="rotate_postgres.lambda_handler",
+        Code={"ZipFile": b"in-process"},
+    )["FunctionArn"]
+
+
+def in_process_invoke(rig: RotationRig) -> Callable[..., bytes]:
+    """A replacement for moto's LambdaBackend.invoke that runs the rotation handler in-process.
+
+    moto gap 1: rotate_secret runs a Lambda only through Docker. Also: moto
+    passes the secret's name as SecretId, where Secrets Manager passes the ARN
+    (the contract the handler relies on), so the ARN is used. A failing step
+    stops the rotation, as in Secrets Manager.
+    """
+
+    def invoke(self: object, function_name: str, qualifier: Any, body: str, **headers: Any) -> bytes:
+        event = json.loads(body)
+        if rig.failures:
+            return b""
+        try:
+            rig.invoke(event["Step"], event["ClientRequestToken"])
+        except Exception as exc:  # noqa: BLE001 - recorded for the test to inspect
+            rig.failures.append((event["Step"], exc))
+        return b""
+
+    return invoke

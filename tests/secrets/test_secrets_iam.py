@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 
 from infra.derive import iam
@@ -114,6 +115,12 @@ def test_a_secret_nobody_reads_denies_every_read() -> None:
     assert "Condition" not in doc["DenyReadsByOtherPrincipals"], "with no reader, the read deny is unconditional"
 
 
+def test_a_secret_pulumi_reads_back_leaves_reads_to_iam() -> None:
+    doc = statements(iam.secret_resource_policy(ACCOUNT, None))
+
+    assert set(doc) == {"DenyOutsideAccount", "DenyWithoutTls"}
+
+
 # --- identity policies -----------------------------------------------------------------
 
 
@@ -159,3 +166,20 @@ def test_trust_policy_names_one_service_and_guards_against_confused_deputies() -
     assert trust["Principal"] == {"Service": "lambda.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
     assert "Resource" not in trust, "IAM rejects a Resource in a trust policy"
+
+
+def test_moto_iam_accepts_every_identity_document(aws: None) -> None:
+    """moto's IAM policy validator (the same grammar checks IAM applies on PutRolePolicy)."""
+    client = boto3.client("iam", region_name=REGION)
+    client.create_role(RoleName="r", AssumeRolePolicyDocument=iam.assume_role_policy("lambda.amazonaws.com", ACCOUNT).to_json())
+    documents = {
+        "reader": iam.reader_policy([SECRET, OTHER], KEY, REGION),
+        "rotation": iam.rotation_policy(SECRET, MASTER, KEY, REGION, LOGS),
+        "reminder": iam.reminder_policy([SECRET], "OpsHub/Secrets", LOGS),
+        "scheduler": iam.scheduler_invoke_policy(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:age"),
+    }
+
+    for name, doc in documents.items():
+        client.put_role_policy(RoleName="r", PolicyName=name, PolicyDocument=doc.to_json())
+
+    assert set(client.list_role_policies(RoleName="r")["PolicyNames"]) == set(documents)

@@ -30,6 +30,12 @@ TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 
+def ours(plan: Plan, type_token: str) -> list[dict[str, Any]]:
+    """Resources of the type that VendorSecrets declares (other components declare topics and schedules too)."""
+    (component,) = plan.of_type("opshub:secrets:VendorSecrets")
+    return [r for r in plan.of_type(type_token) if r["options"]["parent"] == component["urn"]]
+
+
 def linked(plan: Plan, resource: dict[str, Any], prop: str) -> list[dict[str, Any]]:
     by_urn = {r["urn"]: r for r in plan.resources}
     return [by_urn[u] for u in resource["propertyDependencies"].get(prop, [])]
@@ -52,9 +58,9 @@ def as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
-def role_policy_of(plan: Plan, role: dict[str, Any]) -> list[dict[str, Any]]:
-    holder = one([p for p in plan.of_type(ROLE_POLICY) if role in linked(plan, p, "role")], f"policy of {role['name']}")
-    return statements(holder["properties"]["policy"])
+def policies_of(plan: Plan, role: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every inline policy on the role, whichever component attached it."""
+    return [p for p in plan.of_type(ROLE_POLICY) if role in linked(plan, p, "role")]
 
 
 def test_every_model_secret_is_declared_encrypted_with_a_rotating_key(prod_plan: Plan, access_model: AccessModel) -> None:
@@ -80,6 +86,17 @@ def test_every_secret_has_a_resource_policy_denying_outsiders_and_plain_http(pro
         assert policy["properties"]["blockPublicPolicy"] is True, name
 
 
+def test_vendor_keys_are_read_only_by_their_roles_and_seeded_values_by_iam(prod_plan: Plan) -> None:
+    """Pulumi reads back the database values it seeds, so only the other secrets deny other readers."""
+    seeded = {one(linked(prod_plan, v, "secretId"), "secret")["urn"] for v in prod_plan.of_type(SECRET_VERSION)}
+
+    for policy in prod_plan.of_type(SECRET_POLICY):
+        secret = one(linked(prod_plan, policy, "secretArn"), "secret")
+        sids = {s["Sid"] for s in statements(policy["properties"]["policy"])}
+        restricted = "DenyReadsByOtherPrincipals" in sids
+        assert restricted != (secret["urn"] in seeded), f"{secret['properties']['name']}: sids {sorted(sids)}"
+
+
 def test_key_policy_names_only_the_account_and_the_reading_and_rotating_roles(
     prod_plan: Plan, access_model: AccessModel
 ) -> None:
@@ -103,13 +120,21 @@ def test_identity_reads_exactly_the_secrets_the_model_gives_it(
     prod_plan: Plan, access_model: AccessModel, identity: str
 ) -> None:
     role = one([r for r in prod_plan.of_type(ROLE) if r["properties"]["name"] == f"{identity}-prod"], f"{identity} role")
-    policy = {s["Sid"]: s for s in role_policy_of(prod_plan, role)}
-    arns = {s["urn"]: s for s in prod_plan.of_type(SECRET)}
-    holder = one([p for p in prod_plan.of_type(ROLE_POLICY) if role in linked(prod_plan, p, "role")], "policy")
-    read_secrets = {arns[u]["properties"]["name"] for u in holder["propertyDependencies"]["policy"] if u in arns}
+    mine = one([p for p in policies_of(prod_plan, role) if p in ours(prod_plan, ROLE_POLICY)], "VendorSecrets policy")
+    policy = {s["Sid"]: s for s in statements(mine["properties"]["policy"])}
+    secrets = {s["urn"]: s["properties"]["name"] for s in prod_plan.of_type(SECRET)}
+    # Secrets reachable through any policy on the role, including those other components (the jobs) attach.
+    reached = {
+        secrets[u]
+        for p in policies_of(prod_plan, role)
+        for s in statements(p["properties"]["policy"])
+        if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))
+        for u in p["propertyDependencies"]["policy"]
+        if u in secrets
+    }
 
     model = next(i for i in access_model.identities if i.name == identity)
-    assert read_secrets == {f"ops-hub/prod/{k}" for k in model.reads_secrets}
+    assert reached == {f"ops-hub/prod/{k}" for k in model.reads_secrets}, "the role reads exactly the model's secrets"
     assert policy["ReadOwnSecrets"]["Action"] == "secretsmanager:GetSecretValue"
     assert len(as_list(policy["ReadOwnSecrets"]["Resource"])) == len(model.reads_secrets)
     assert policy["DecryptViaSecretsManager"]["Condition"] == {
@@ -144,7 +169,7 @@ def test_rotation_role_reaches_only_its_secret_and_its_master(prod_plan: Plan, a
         secret = one(linked(prod_plan, rotation, "secretId"), "secret")
         function = one(linked(prod_plan, rotation, "rotationLambdaArn"), "function")
         role = one(linked(prod_plan, function, "role"), "role")
-        holder = one([p for p in prod_plan.of_type(ROLE_POLICY) if role in linked(prod_plan, p, "role")], "policy")
+        holder = one(policies_of(prod_plan, role), "policy of the rotation role")
         reached = {r["properties"]["name"] for r in linked(prod_plan, holder, "policy") if r["type"] == SECRET}
 
         spec = access_model.secret_by_key[secret["properties"]["name"].removeprefix("ops-hub/prod/")]
@@ -157,9 +182,10 @@ def test_rotation_role_reaches_only_its_secret_and_its_master(prod_plan: Plan, a
 
 def test_every_secret_has_an_age_alarm_that_reaches_the_routing_target(prod_plan: Plan, access_model: AccessModel) -> None:
     plans = {p.name: p for p in secret_plans(access_model, "prod")}
-    alarms = {a["properties"]["dimensions"]["SecretName"]: a for a in prod_plan.of_type(ALARM)}
-    topic = one(prod_plan.of_type(TOPIC), "alarm topic")
-    subscription = one(prod_plan.of_type(SUBSCRIPTION), "subscription")
+    ages = [a for a in ours(prod_plan, ALARM) if a["properties"]["namespace"] == "OpsHub/Secrets"]
+    alarms = {a["properties"]["dimensions"]["SecretName"]: a for a in ages}
+    topic = one(ours(prod_plan, TOPIC), "alarm topic")
+    subscription = one(ours(prod_plan, SUBSCRIPTION), "subscription")
 
     assert set(alarms) == set(plans)
     for name, alarm in alarms.items():
@@ -175,7 +201,7 @@ def test_every_secret_has_an_age_alarm_that_reaches_the_routing_target(prod_plan
 
 
 def test_reminder_lambda_runs_on_a_schedule_and_covers_every_secret(prod_plan: Plan) -> None:
-    schedule = one(prod_plan.of_type(SCHEDULE), "schedule")
+    schedule = one(ours(prod_plan, SCHEDULE), "schedule")
     function = one([r for r in linked(prod_plan, schedule, "target") if r["type"] == FUNCTION], "scheduled function")
 
     assert function["properties"]["handler"] == "secret_age.lambda_handler"
@@ -209,8 +235,21 @@ def test_a_secret_added_to_the_runtime_is_read_by_its_role(plan_model, access_mo
     plan = plan_model(data)
 
     role = one([r for r in plan.of_type(ROLE) if r["properties"]["name"] == "ops-hub-runtime-prod"], "runtime role")
-    holder = one([p for p in plan.of_type(ROLE_POLICY) if role in linked(plan, p, "role")], "policy")
+    holder = one([p for p in policies_of(plan, role) if p in ours(plan, ROLE_POLICY)], "VendorSecrets policy")
     reached = {r["properties"]["name"] for r in linked(plan, holder, "policy") if r["type"] == SECRET}
     assert "ops-hub/prod/stripe/webhook-secret" in reached
-    alarm = one([a for a in plan.of_type(ALARM) if a["properties"]["dimensions"]["SecretName"].endswith("webhook-secret")], "alarm")
+    alarm = one([a for a in ours(plan, ALARM) if a["properties"]["dimensions"].get("SecretName", "").endswith("webhook-secret")], "alarm")
     assert alarm["properties"]["threshold"] == 60 - 14
+
+
+def test_a_failing_rotation_lambda_tickets_through_the_alarm_topic(prod_plan: Plan) -> None:
+    topic = one(ours(prod_plan, TOPIC), "alarm topic")
+    functions = [f for r in prod_plan.of_type(ROTATION) for f in linked(prod_plan, r, "rotationLambdaArn")]
+    errors = [a for a in ours(prod_plan, ALARM) if a["properties"]["namespace"] == "AWS/Lambda"]
+
+    watched = [one(linked(prod_plan, a, "dimensions"), "function") for a in errors]
+    assert sorted(f["urn"] for f in watched) == sorted(f["urn"] for f in functions), "one error alarm per rotation Lambda"
+    for alarm in errors:
+        assert alarm["properties"]["metricName"] == "Errors" and alarm["properties"]["threshold"] == 1
+        assert linked(prod_plan, alarm, "alarmActions") == [topic]
+

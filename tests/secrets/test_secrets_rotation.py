@@ -264,3 +264,37 @@ def test_a_malformed_secret_fails_naming_the_key_and_changes_nothing(rig: Rotati
     assert "AWSCURRENT" not in rig.stages()[token]
     assert _pending_value(rig, token) is None, "nothing may be stored as AWSPENDING"
     assert {u: rig.role_attributes(u) for u in roles_before} == roles_before, "a database role changed"
+
+
+
+def test_an_abandoned_rotation_is_replaced_by_a_new_one_as_the_runbook_says(
+    rig: RotationRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/runbook.md: remove the stuck AWSPENDING label, then rotate-secret again."""
+    before = rig.value()
+    inject_crash(monkeypatch, CrashPoint("stuck-after-set", "set_secret", "after"))
+    stuck = rig.start_rotation()
+    assert rig.failures, "the injected crash did not fire"
+    abandoned = rig.value("AWSPENDING", stuck)
+
+    rig.sm.update_secret_version_stage(SecretId=rig.arn, VersionStage="AWSPENDING", RemoveFromVersionId=stuck)
+    rig.rotate()
+
+    current = rig.value()
+    assert current["username"] == abandoned["username"] == f"{rig.user}_clone"
+    assert current["password"] != abandoned["password"], "the new rotation sets a fresh password"
+    assert not rig.logs_in(abandoned), "the abandoned password no longer works"
+    assert rig.logs_in(current) and rig.logs_in(before), "the new and the previous credentials both log in"
+
+
+def test_region_comes_from_aws_region_then_aws_default_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert rotate_postgres.region() == "eu-west-1"
+
+    monkeypatch.delenv("AWS_REGION")
+    assert rotate_postgres.region() == "us-east-1"
+
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    with pytest.raises(RuntimeError, match="AWS_REGION"):
+        rotate_postgres.region()

@@ -1,0 +1,170 @@
+"""The access review Lambda against moto (AWS) and a loopback stand-in of the Auth0 Management API.
+
+The tenant has more holders than one page, so role members and roles are read
+across pages; the approvals come from the real derivation (review_input) of
+the committed access model and a test approvals file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from infra.derive.compliance import review_input
+from infra.lambdas import access_review
+from infra.model.assignments import parse_assignments
+from tests.compliance.auth0_standin import Auth0StandIn, Tenant
+from tests.compliance.conftest import Archive
+
+DOMAIN = "clarivum.eu.auth0.com"
+NOW = dt.datetime.now(dt.UTC)
+WEBAUTHN = {"id": "webauthn-roaming|dev_1", "type": "webauthn-roaming", "confirmed": True, "name": "YubiKey"}
+TOTP = {"id": "totp|dev_2", "type": "totp", "confirmed": True}
+UNCONFIRMED_TOTP = {"id": "totp|dev_3", "type": "totp", "confirmed": False}
+APPROVER = "auth0|approver"
+VIEWERS = [f"auth0|viewer-{i:03d}" for i in range(120)]  # more than two pages of role members
+
+
+def _iso(days_ago: int) -> str:
+    return (NOW - dt.timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _user(user_id: str, last_login_days: int | None = 3) -> dict:
+    profile = {"user_id": user_id, "email": f"{user_id.split('|')[1]}@clarivum.test", "logins_count": 4, "created_at": _iso(400)}
+    if last_login_days is not None:
+        profile["last_login"] = _iso(last_login_days)
+    return profile
+
+
+def _tenant() -> Tenant:
+    members = {
+        "rol_viewer": VIEWERS,
+        "rol_payments": ["auth0|pay-1", "auth0|pay-2"],
+        "rol_auditor": ["auth0|pay-2"],
+        "rol_admin": ["auth0|admin-1"],
+        "rol_support": ["auth0|support-1"],  # not an ops role: out of scope
+    }
+    users = {u: _user(u) for u in VIEWERS + ["auth0|pay-1", "auth0|pay-2", "auth0|admin-1", "auth0|support-1"]}
+    users["auth0|viewer-005"] = _user("auth0|viewer-005", last_login_days=200)
+    users["auth0|viewer-006"] = _user("auth0|viewer-006", last_login_days=None)  # never logged in
+    methods = {u: [TOTP] for u in VIEWERS}
+    methods["auth0|viewer-007"] = [UNCONFIRMED_TOTP]  # enrolment never finished
+    methods |= {"auth0|pay-1": [WEBAUTHN], "auth0|pay-2": [WEBAUTHN], "auth0|admin-1": [TOTP]}
+    roles = {"rol_viewer": "ops-viewer", "rol_payments": "ops-payments", "rol_auditor": "ops-auditor", "rol_admin": "ops-admin", "rol_support": "Support"}
+    roles |= {f"rol_other_{i}": f"Other {i}" for i in range(60)}  # the ops roles are not all on the first page
+    return Tenant("review-client", "review-secret", roles, members, users, methods, rate_limit_once=True)
+
+
+def _approvals(access_model) -> dict:
+    future, past = (NOW.date() + dt.timedelta(days=300)).isoformat(), (NOW.date() - dt.timedelta(days=1)).isoformat()
+    approved = [{"user": u, "role": "ops-viewer", "approver": APPROVER, "expires": future} for u in VIEWERS[:-1]]
+    approved += [
+        {"user": "auth0|pay-1", "role": "ops-payments", "approver": APPROVER, "expires": past},
+        {"user": "auth0|pay-2", "role": "ops-payments", "approver": APPROVER, "expires": future},
+        {"user": "auth0|admin-1", "role": "ops-admin", "approver": APPROVER, "expires": future},
+        {"user": "auth0|gone-1", "role": "ops-sre", "approver": APPROVER, "expires": future},
+    ]
+    return review_input(access_model, parse_assignments({"assignments": approved}, access_model))
+
+
+@pytest.fixture
+def job(tmp_path, monkeypatch: pytest.MonkeyPatch, archive: Archive, access_model):
+    """The Lambda's environment as ComplianceJobs sets it, its packaged input, and the client secret."""
+    spec = tmp_path / "review_input.json"
+    spec.write_text(json.dumps(_approvals(access_model)))
+    monkeypatch.setattr(access_review, "INPUT_FILE", spec)
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="ops-hub/test/auth0/access-review-client",
+        SecretString=json.dumps({"client_id": "review-client", "client_secret": "review-secret"}),
+    )
+    for key, value in {"AUTH0_DOMAIN": DOMAIN, "CLIENT_SECRET_ARN": secret["ARN"], "REVIEW_BUCKET": archive.bucket,
+                       "NOTICE_TOPIC_ARN": archive.topic_arn, "DORMANT_DAYS": "90"}.items():
+        monkeypatch.setenv(key, value)
+    return SimpleNamespace(archive=archive, secret_arn=secret["ARN"])
+
+
+def _run(tenant: Tenant, monkeypatch: pytest.MonkeyPatch, request_id: str) -> dict:
+    with Auth0StandIn(tenant) as url:
+        monkeypatch.setenv("AUTH0_MANAGEMENT_URL", url)
+        return access_review.lambda_handler({}, SimpleNamespace(aws_request_id=request_id))
+
+
+def test_review_finds_each_kind_of_problem_across_pages(job, monkeypatch: pytest.MonkeyPatch) -> None:
+    tenant = _tenant()
+
+    result = _run(tenant, monkeypatch, "req-1")
+
+    review = json.loads(boto3.client("s3").get_object(Bucket=job.archive.bucket, Key=result["keys"][0])["Body"].read())
+    found = review["findings"]
+    assert len(review["holders"]) == 123, "every holder of an ops role, across pages, and nobody else"
+    assert found["unapproved"] == [{"user": "auth0|pay-2", "role": "ops-auditor"}, {"user": "auth0|viewer-119", "role": "ops-viewer"}]
+    assert [(e["user"], e["still_held"]) for e in found["expired"]] == [("auth0|pay-1", True)]
+    assert [(m["user"], m["role"]) for m in found["mfa"]] == [("auth0|admin-1", "ops-admin"), ("auth0|viewer-007", "ops-viewer")], (
+        "TOTP does not satisfy ops-admin, and an unconfirmed enrolment is no enrolment"
+    )
+    assert [d["user"] for d in found["dormant"]] == ["auth0|viewer-005", "auth0|viewer-006"]
+    assert [(s["user"], s["permissions"]) for s in found["sod"]] == [
+        ("auth0|pay-2", ["payments:refund", "audit:export"]),
+        ("auth0|pay-2", ["payments:refund", "access:review"]),
+    ]
+    assert review["approved_not_held"] == ["auth0|gone-1 as ops-sre"]
+    assert sum(c.startswith("GET /api/v2/roles/rol_viewer/users") for c in tenant.calls) == 3, "120 members are 3 pages of 50"
+    assert "GET /api/v2/users/auth0|support-1" not in tenant.calls, "holders of non-ops roles are out of scope"
+
+
+def test_review_is_written_locked_and_encrypted_and_a_ticket_is_sent(job, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _run(_tenant(), monkeypatch, "req-1")
+
+    s3 = boto3.client("s3")
+    assert [k.rsplit(".", 1)[1] for k in result["keys"]] == ["json", "md"]
+    for key in result["keys"]:
+        head = s3.head_object(Bucket=job.archive.bucket, Key=key)
+        assert head["ObjectLockMode"] == "COMPLIANCE", f"{key} is not under a compliance-mode lock"
+        assert head["ServerSideEncryption"] == "aws:kms"
+    markdown = s3.get_object(Bucket=job.archive.bucket, Key=result["keys"][1])["Body"].read().decode()
+    assert "## Holders without an approval (2)" in markdown and "auth0|viewer-119" in markdown
+    (notice,) = job.archive.notices()
+    assert notice["Subject"].startswith("[ticket] Ops Hub access review")
+    assert notice["MessageAttributes"]["severity"]["Value"] == "ticket"
+    assert result["keys"][0] in notice["Message"]
+
+
+def test_a_later_review_never_replaces_or_deletes_an_earlier_one(job, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _run(_tenant(), monkeypatch, "req-1")
+    s3 = boto3.client("s3")
+    before = s3.get_object(Bucket=job.archive.bucket, Key=first["keys"][0])["Body"].read()
+
+    second = _run(_tenant(), monkeypatch, "req-2")
+
+    assert set(first["keys"]).isdisjoint(second["keys"]), "each run writes new keys"
+    assert job.archive.objects("access-reviews/") == sorted(first["keys"] + second["keys"])
+    assert s3.get_object(Bucket=job.archive.bucket, Key=first["keys"][0])["Body"].read() == before
+    stem = first["keys"][0].removesuffix(".json")
+    with pytest.raises(ClientError, match="PreconditionFailed"):
+        access_review.store(job.archive.bucket, stem, {"forged": True}, "forged")
+    version = s3.head_object(Bucket=job.archive.bucket, Key=first["keys"][0])["VersionId"]
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.delete_object(Bucket=job.archive.bucket, Key=first["keys"][0], VersionId=version)
+
+
+def test_wrong_client_credentials_fail_before_anything_is_written(job, monkeypatch: pytest.MonkeyPatch) -> None:
+    tenant = _tenant()
+    tenant.client_secret = "rotated-elsewhere"  # noqa: S105
+
+    with pytest.raises(access_review.ReviewError, match="HTTP 401"):
+        _run(tenant, monkeypatch, "req-1")
+
+    assert job.archive.objects("access-reviews/") == []
+    assert job.archive.notices() == []
+
+
+def test_a_secret_without_client_credentials_is_named(job, monkeypatch: pytest.MonkeyPatch) -> None:
+    boto3.client("secretsmanager").put_secret_value(SecretId=job.secret_arn, SecretString='{"client_id": "x"}')
+
+    with pytest.raises(access_review.ReviewError, match="client_id and client_secret"):
+        _run(_tenant(), monkeypatch, "req-1")

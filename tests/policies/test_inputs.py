@@ -1,0 +1,121 @@
+"""The three stack files `opshub policy check` reads, and the analyzer input it builds from them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infra.cli.main import main
+from infra.policy.inputs import SECRET_SIG_KEY, analyzer_input, load_resources, stack_input
+
+URN = "urn:pulumi:prod::opshub::opshub:audit:OpsAudit$postgresql:index/role:Role::writer"
+PROVIDER_URN = "urn:pulumi:prod::opshub::pulumi:providers:postgresql::pg"
+STACK_URN = "urn:pulumi:prod::opshub::pulumi:pulumi:Stack::opshub-prod"
+SECRET = {SECRET_SIG_KEY: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:abc"}
+
+
+def preview_document() -> dict:
+    """The shape of `pulumi preview --json`: steps with newState; secrets print as "[secret]"."""
+    return {
+        "config": {},
+        "steps": [
+            {"op": "same", "urn": STACK_URN, "newState": {"type": "pulumi:pulumi:Stack", "urn": STACK_URN, "custom": False}},
+            {"op": "create", "urn": PROVIDER_URN, "newState": {"type": "pulumi:providers:postgresql", "urn": PROVIDER_URN, "custom": True, "inputs": {"host": "db", "password": "[secret]"}}},
+            {
+                "op": "create",
+                "urn": URN,
+                "newState": {
+                    "type": "postgresql:index/role:Role",
+                    "urn": URN,
+                    "custom": True,
+                    "inputs": {"name": "ops_hub_writer", "login": True, "password": "[secret]"},
+                    "provider": f"{PROVIDER_URN}::04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+                    "parent": STACK_URN,
+                    "dependencies": [PROVIDER_URN],
+                    "propertyDependencies": {"password": []},
+                },
+            },
+            {"op": "delete", "urn": URN + "-old", "oldState": {"type": "postgresql:index/role:Role", "urn": URN + "-old"}},
+        ],
+        "changeSummary": {"create": 2},
+    }
+
+
+def export_document() -> dict:
+    """The shape of `pulumi stack export`: deployment.resources with inputs, outputs and secret markers."""
+    return {
+        "version": 3,
+        "deployment": {
+            "manifest": {},
+            "resources": [
+                {"urn": STACK_URN, "custom": False, "type": "pulumi:pulumi:Stack"},
+                {"urn": PROVIDER_URN, "custom": True, "type": "pulumi:providers:postgresql", "inputs": {"host": "db", "password": SECRET}, "outputs": {}},
+                {
+                    "urn": URN,
+                    "custom": True,
+                    "id": "ops_hub_writer",
+                    "type": "postgresql:index/role:Role",
+                    "inputs": {"name": "ops_hub_writer", "login": True, "password": SECRET},
+                    "outputs": {"name": "ops_hub_writer", "login": True, "password": SECRET, "id": "ops_hub_writer"},
+                    "provider": f"{PROVIDER_URN}::abc",
+                    "protect": True,
+                },
+            ],
+        },
+    }
+
+
+@pytest.mark.parametrize(("document", "kind"), [(preview_document(), "pulumi-preview"), (export_document(), "pulumi-stack-export")])
+def test_engine_documents_become_analyzer_resources(document: dict, kind: str, tmp_path: Path) -> None:
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps(document))
+    stack = load_resources(path)
+    assert stack.source_format == kind
+    assert [r["type"] for r in stack.resources] == ["pulumi:providers:postgresql", "postgresql:index/role:Role"], "the Stack and deleted resources are skipped"
+    role = stack.resources[1]
+    assert role["name"] == "writer"
+    assert role["properties"]["password"] == {SECRET_SIG_KEY: "1b47061264138c4ac30d75fd1eb44270"}, "secrets arrive masked, content dropped"
+    assert role["provider"]["urn"] == PROVIDER_URN and role["provider"]["properties"]["host"] == "db"
+
+
+def test_secret_properties_of_resources_json_are_masked_by_path(tmp_path: Path) -> None:
+    document = {"resources": [{"type": "grafana:alerting/contactPoint:ContactPoint", "urn": "urn:x::cp", "properties": {"slacks": [{"url": "https://hooks", "recipient": "#a"}], "pagerduties": [{"integrationKey": "k"}]}, "secretProperties": ["slacks[0].url", "pagerduties"]}]}
+    path = tmp_path / "resources.json"
+    path.write_text(json.dumps(document))
+    (cp,) = load_resources(path).resources
+    assert cp["properties"]["slacks"][0]["url"] == {SECRET_SIG_KEY: "1b47061264138c4ac30d75fd1eb44270"}
+    assert cp["properties"]["slacks"][0]["recipient"] == "#a", "only the secret path is masked"
+    assert cp["properties"]["pagerduties"] == {SECRET_SIG_KEY: "1b47061264138c4ac30d75fd1eb44270"}
+
+
+def test_analyzer_input_overlays_properties_and_keeps_collision_safe_fields() -> None:
+    resource = {"type": "t:m:T", "urn": "urn:a", "name": "n", "properties": {"name": "real-name", "type": "prop-type"}, "options": {"protect": False}, "provider": {}, "dependencies": ["urn:b"], "propertyDependencies": {"x": ["urn:b"]}}
+    single = analyzer_input(resource)
+    assert single["name"] == "real-name" and single["type"] == "prop-type", "properties win at the top level"
+    assert (single["__name"], single["__type"], single["__urn"]) == ("n", "t:m:T", "urn:a")
+    assert single["__properties"] == resource["properties"] and single["options"] == {"protect": False}
+    assert "dependencies" not in single, "per-resource input has no dependencies"
+    (stacked,) = stack_input([resource])["resources"]
+    assert stacked["dependencies"] == ["urn:b"] and stacked["propertyDependencies"] == {"x": ["urn:b"]}
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "cannot read the file"),
+        ("{not json", "not valid JSON"),
+        ('{"hello": "world"}', "not a stack document"),
+        ('{"steps": [{"op": "create", "newState": {"urn": "u"}}]}', "malformed pulumi-preview document"),
+    ],
+    ids=["missing", "invalid-json", "unknown-shape", "malformed-preview"],
+)
+def test_bad_input_exits_2_naming_the_file(content: str | None, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "input.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["policy", "check", "--input", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and expected in err, err
+    assert "Traceback" not in err

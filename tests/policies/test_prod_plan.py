@@ -1,0 +1,62 @@
+"""The prod plan is clean, and one misconfiguration per rule makes `opshub policy check` exit 1 naming it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from infra.cli.main import main
+from infra.offline.plan import Plan
+from infra.policy.engines import Engine
+from infra.policy.pack import PolicyPack, load_pack
+from tests.policies.conftest import evaluate_both, finding_keys
+from tests.policies.mutations import MUTATIONS
+
+
+@pytest.fixture(scope="module")
+def plan_document(prod_plan: Plan) -> dict:
+    return json.loads(json.dumps(prod_plan.document()))
+
+
+def check_json(path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict]:
+    code = main(["policy", "check", "--input", str(path), "--format", "json", *extra])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_prod_plan_is_clean_in_both_engines(pack: PolicyPack, engines: dict[str, Engine], prod_resources: list) -> None:
+    reports = evaluate_both(pack, engines, prod_resources)
+    for name, report in reports.items():
+        assert not report.findings, f"{name}: the prod plan breaks rules: {[(f.rule.id, f.message) for f in report.findings]}"
+    assert finding_keys(reports["regorus"]) == finding_keys(reports["regopy"])
+
+
+def test_policy_check_of_prod_resources_json_exits_0(plan_document: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "resources.json"
+    path.write_text(json.dumps(plan_document))
+    code, report = check_json(path, capsys)
+    assert code == 0, f"prod plan findings: {report['findings']}"
+    assert report["verdict"] == "pass"
+    assert report["input"] == {"path": str(path), "format": "opshub-plan", "resources": len(plan_document["resources"])}
+
+
+def test_every_rule_has_a_mutation() -> None:
+    assert set(MUTATIONS) == set(load_pack().rule_by_id), "add a prod-plan mutation for each new rule"
+
+
+@pytest.mark.parametrize("rule_id", sorted(MUTATIONS))
+def test_mutation_of_the_prod_plan_fires_its_rule(
+    rule_id: str, plan_document: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mutated = copy.deepcopy(plan_document)
+    MUTATIONS[rule_id](mutated["resources"])
+    path = tmp_path / "resources.json"
+    path.write_text(json.dumps(mutated))
+    code, report = check_json(path, capsys)
+    fired = {f["ruleId"] for f in report["findings"]}
+    assert code == 1, f"{rule_id}: the mutated plan exits {code}"
+    assert rule_id in fired, f"{rule_id} did not fire on its mutation; fired: {sorted(fired)}"
+    finding = next(f for f in report["findings"] if f["ruleId"] == rule_id)
+    assert finding["urn"] and finding["message"] and finding["severity"], f"incomplete finding {finding}"
