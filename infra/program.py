@@ -50,6 +50,8 @@ def build(
     )
     # Auth0: the ops API, roles, MFA, the post-login Action and the machine clients.
     OpsAuth("ops-auth", OpsAuthArgs(declarations=derive_auth(model, config), provider=providers.auth0))
+    # PagerDuty: on-call schedules, escalation, one service per team and its Events API key.
+    oncall = OnCall("oncall", OnCallArgs(oncall=catalogue.oncall, pagerduty_team=config.pagerduty_team, provider=providers.pagerduty))
     # AWS Secrets Manager: vendor credentials, their KMS key, reader roles, rotation and reminders.
     vendor_secrets = VendorSecrets(
         "vendor-secrets",
@@ -57,7 +59,12 @@ def build(
             config=config,
             model=model,
             provider=providers.aws,
+            random_provider=providers.random,
             supabase_admin_password=secrets["opshub:supabaseAdminPassword"],
+            provided_values={
+                "pagerduty/routing-key": oncall.integration_key,
+                "slack/webhook-url": secrets["opshub:slackWebhookUrl"],
+            },
             reminder_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
         ),
     )
@@ -75,8 +82,7 @@ def build(
             provider=providers.postgresql,
         ),
     )
-    # PagerDuty and Grafana: on-call, SLO alerts, their routing and the dashboards.
-    oncall = OnCall("oncall", OnCallArgs(oncall=catalogue.oncall, pagerduty_team=config.pagerduty_team, provider=providers.pagerduty))
+    # Grafana: SLO alerts, their routing to PagerDuty and Slack, and the dashboards.
     Observability(
         "observability",
         ObservabilityArgs(

@@ -1,7 +1,7 @@
 """Explicit, typed provider configurations for every domain.
 
-Creates one provider each for AWS, Auth0, Supabase Postgres, Grafana and
-PagerDuty. Components receive these instead of relying on ambient default
+Creates one provider each for AWS, Auth0, Supabase Postgres, Grafana,
+PagerDuty and random (generated first passwords). Components receive these instead of relying on ambient default
 providers, so every resource's provider (and its settings) is on record for
 the policy pack: AWS is pinned to one account and tags everything, and
 Postgres runs as a non-superuser over TLS, as Supabase requires.
@@ -14,6 +14,7 @@ import pulumi_auth0 as auth0
 import pulumi_aws as aws
 import pulumi_pagerduty as pagerduty
 import pulumi_postgresql as postgresql
+import pulumi_random as random
 import pulumiverse_grafana as grafana
 from pydantic import BaseModel, ConfigDict
 
@@ -66,4 +67,5 @@ class Providers(pulumi.ComponentResource):
         )
         self.grafana = grafana.Provider(f"{name}-grafana", url=cfg.grafana_url, auth=settings.grafana_auth, opts=child)
         self.pagerduty = pagerduty.Provider(f"{name}-pagerduty", token=settings.pagerduty_token, opts=child)
+        self.random = random.Provider(f"{name}-random", opts=child)
         self.register_outputs({})

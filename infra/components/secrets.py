@@ -1,7 +1,7 @@
 """VendorSecrets: the vendor credentials in AWS Secrets Manager, their key, readers and rotation.
 
 Creates, all with the explicit AWS provider (random passwords with the
-provider-less `random` package):
+explicit `random` provider):
 
 - a customer-managed KMS key (rotation on) and alias for the secrets, whose key
   policy lets the account administer it and only the named roles use it, only
@@ -12,7 +12,9 @@ provider-less `random` package):
 - the initial value of the database secrets (AWS's PostgreSQL JSON; a random
   password for the rotated users, the admin login for the master), after which
   rotation or people own the value (`ignore_changes`); vendor API keys are
-  created empty and filled by people (docs/runbook.md);
+  created empty and filled by people (docs/runbook.md), except those whose value
+  another part of the program provides (`provided_values`, e.g. the PagerDuty
+  integration key), which Pulumi keeps current;
 - one IAM role per secret-reading identity with a policy reading exactly its
   secrets (exposed as `identity_roles` for the components that run those jobs);
 - per Lambda-rotated secret: a rotation Lambda (`rotate_postgres.lambda_handler`
@@ -49,6 +51,7 @@ from infra.derive.secrets import (
     identity_plans,
     secret_plans,
 )
+from infra.errors import ModelError
 from infra.model.access import AccessModel
 
 LAMBDA_DIR = REPO_ROOT / "infra" / "lambdas"
@@ -75,9 +78,25 @@ class VendorSecretsArgs(BaseModel):
     config: StackConfig
     model: AccessModel
     provider: aws.Provider
+    random_provider: random.Provider
     supabase_admin_password: pulumi.Output
+    # Model secret key -> a value the program knows (a secret Output), stored and kept current by Pulumi.
+    provided_values: dict[str, pulumi.Output] = {}
     reminder_route: ReminderRoute
     layer_dir: Path = LAYER_DIR
+
+
+def _check_provided(args: VendorSecretsArgs) -> None:
+    """Provided values may only fill vendor secrets the model declares, never a rotated database login."""
+    problems = [
+        f"provided value for {key!r}: the access model declares no such secret"
+        if key not in args.model.secret_by_key
+        else f"provided value for {key!r}: a database login's value belongs to its rotation"
+        for key in args.provided_values
+        if key not in args.model.secret_by_key or args.model.secret_by_key[key].database_user
+    ]
+    if problems:
+        raise ModelError("vendor secrets", problems)
 
 
 class VendorSecrets(pulumi.ComponentResource):
@@ -90,7 +109,8 @@ class VendorSecrets(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         cfg = args.config
         self._prefix = f"ops-hub-{cfg.environment}"
-        plans = secret_plans(args.model, cfg.environment)
+        _check_provided(args)
+        plans = secret_plans(args.model, cfg.environment, frozenset(args.provided_values))
         self.plans = {p.key: p for p in plans}
 
         self.identity_roles = {
@@ -111,6 +131,7 @@ class VendorSecrets(pulumi.ComponentResource):
         # First password of each rotated database user: OpsAudit creates the login with it.
         self.initial_passwords: dict[str, pulumi.Output] = {}
         self.initial_values = self._database_values(plans)
+        self.provided_versions = {key: self._provided_version(key, value) for key, value in args.provided_values.items()}
         self.identity_policies = {
             ip.identity: self._reader_policy(ip) for ip in identity_plans(args.model, cfg.environment)
         }
@@ -200,7 +221,7 @@ class VendorSecrets(pulumi.ComponentResource):
         for plan in (p for p in plans if p.database_user):
             password = random.RandomPassword(
                 f"{self._name}-{plan.slug}-initial-password", length=40, special=False,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, provider=self._args.random_provider),
             )
             self.initial_passwords[plan.database_user] = password.result
             value = pulumi.Output.all(password.result, self.secrets[plan.master].arn).apply(
@@ -217,6 +238,15 @@ class VendorSecrets(pulumi.ComponentResource):
             secret_id=self.secrets[plan.key].arn,
             secret_string=pulumi.Output.secret(value),
             opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(ignore_changes=["secretString"])),
+        )
+
+    def _provided_version(self, key: str, value: pulumi.Output) -> aws.secretsmanager.SecretVersion:
+        plan = self.plans[key]
+        return aws.secretsmanager.SecretVersion(
+            f"{self._name}-{plan.slug}-value",
+            secret_id=self.secrets[key].arn,
+            secret_string=pulumi.Output.secret(value),
+            opts=self._child,
         )
 
     def _reader_policy(self, identity: IdentityPlan) -> aws.iam.RolePolicy:

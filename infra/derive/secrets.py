@@ -42,7 +42,8 @@ class SecretPlan:
     database_user: str | None
     master: str | None
     alarm_after_days: int
-    # Pulumi stores its first value (a database login), so Pulumi also reads it back on refresh.
+    # Pulumi stores its value (a database login's first value, or a value another component
+    # provides), so Pulumi also reads it back on refresh.
     seeded: bool
 
     @property
@@ -70,7 +71,8 @@ def alarm_after_days(secret: SecretSpec) -> int:
     return secret.rotation_days + ROTATION_GRACE_DAYS
 
 
-def secret_plans(model: AccessModel, environment: str) -> list[SecretPlan]:
+def secret_plans(model: AccessModel, environment: str, provided: frozenset[str] = frozenset()) -> list[SecretPlan]:
+    """One plan per model secret; `provided` names the secrets whose value the program supplies."""
     masters = {s.master for s in model.secrets if s.master}
     return [
         SecretPlan(
@@ -84,7 +86,7 @@ def secret_plans(model: AccessModel, environment: str) -> list[SecretPlan]:
             database_user=s.database_user,
             master=s.master,
             alarm_after_days=alarm_after_days(s),
-            seeded=s.database_user is not None or s.key in masters,
+            seeded=s.database_user is not None or s.key in masters or s.key in provided,
         )
         for s in model.secrets
     ]

@@ -52,13 +52,15 @@ class Report:
 def _resource_findings(pack: PolicyPack, engine: Engine, resources: list[dict[str, Any]]) -> list[Finding]:
     rules = pack.of_scope("resource")
     names = [r.name for r in rules]
-    results = engine.query_each(names, [analyzer_input(r) for r in resources])
-    return [
-        Finding(rule, resource["urn"], resource["name"], resource["type"], message)
-        for resource, values in zip(resources, results, strict=True)
-        for rule in rules
-        for message in values[rule.name]
-    ]
+    findings = []
+    for resource in resources:
+        values = engine.query(names, analyzer_input(resource))
+        findings += [
+            Finding(rule, resource["urn"], resource["name"], resource["type"], message)
+            for rule in rules
+            for message in values[rule.name]
+        ]
+    return findings
 
 
 def _stack_findings(pack: PolicyPack, engine: Engine, resources: list[dict[str, Any]]) -> list[Finding]:

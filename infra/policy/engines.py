@@ -30,17 +30,6 @@ class Engine(Protocol):
 
     def query(self, rules: list[str], document: dict[str, Any]) -> dict[str, list[Any]]: ...
 
-    def query_each(self, rules: list[str], documents: list[dict[str, Any]]) -> list[dict[str, list[Any]]]: ...
-
-
-def _one_by_one(engine: Engine, rules: list[str], documents: list[dict[str, Any]]) -> list[dict[str, list[Any]]]:
-    return [engine.query(rules, document) for document in documents]
-
-
-def _canonical_items(value: Any) -> Any:
-    """A batch result is a list in input order: canonicalise each item, keep the order."""
-    return [_canonical(v) for v in value] if isinstance(value, list) else _canonical(value)
-
 
 def _canonical(value: Any) -> Any:
     """Sets (regorus) and arrays (regopy) of results as sorted lists, recursively."""
@@ -67,25 +56,11 @@ class _QueryModules:
         self._names: dict[tuple[str, ...], str] = {}
 
     def rule_for(self, rules: list[str]) -> str:
-        return self._define(("one", *rules), lambda name: f"{name} := {{{self._entries(rules)}}}")
-
-    def batch_rule_for(self, rules: list[str]) -> str:
-        """A rule evaluating `rules` once per element of `input.items`, each as the whole input."""
-
-        def text(name: str) -> str:
-            bindings = "".join(f"\n\tv{i} := data.{self.package}.{r} with input as item" for i, r in enumerate(rules))
-            entries = "".join(f'\n\t\t"{r}": v{i},' for i, r in enumerate(rules))
-            return f"{name} := [result |\n\tsome item in input.items{bindings}\n\tresult := {{{entries}\n\t}}\n]"
-
-        return self._define(("each", *rules), text)
-
-    def _entries(self, rules: list[str]) -> str:
-        return "".join(f'\n\t"{r}": data.{self.package}.{r},' for r in rules) + "\n"
-
-    def _define(self, key: tuple[str, ...], text) -> str:
+        key = tuple(rules)
         if key not in self._names:
             name = f"q{len(self._names)}"
-            self._add_module(f"{QUERY_PACKAGE}_{name}.rego", f"package {QUERY_PACKAGE}\n\nimport rego.v1\n\n{text(name)}\n")
+            entries = "".join(f'\n\t"{r}": data.{self.package}.{r},' for r in rules)
+            self._add_module(f"{QUERY_PACKAGE}_{name}.rego", f"package {QUERY_PACKAGE}\n\nimport rego.v1\n\n{name} := {{{entries}\n}}\n")
             self._names[key] = name
         return f"data.{QUERY_PACKAGE}.{self._names[key]}"
 
@@ -106,20 +81,12 @@ class RegorusEngine:
 
     def query(self, rules: list[str], document: dict[str, Any]) -> dict[str, list[Any]]:
         try:
-            return self._eval(self._queries.rule_for(rules), document)
+            rule = self._queries.rule_for(rules)
+            self._engine.set_input(document)
+            # As JSON: the binding's own conversion fails on sets of objects (unhashable in Python).
+            return _canonical(json.loads(self._engine.eval_rule_as_json(rule)))
         except Exception as exc:  # noqa: BLE001
             raise PolicyEngineError("regorus", [str(exc).split("\nStack backtrace:")[0].strip()]) from None
-
-    def query_each(self, rules: list[str], documents: list[dict[str, Any]]) -> list[dict[str, list[Any]]]:
-        """All documents in one evaluation (`with input as` per item), not one engine call each."""
-        try:
-            return self._eval(self._queries.batch_rule_for(rules), {"items": documents})
-        except Exception as exc:  # noqa: BLE001
-            raise PolicyEngineError("regorus", [str(exc).split("\nStack backtrace:")[0].strip()]) from None
-
-    def _eval(self, rule: str, document: dict[str, Any]) -> Any:
-        self._engine.set_input(document)
-        return _canonical_items(json.loads(self._engine.eval_rule_as_json(rule)))
 
 
 class RegopyEngine:
@@ -144,11 +111,6 @@ class RegopyEngine:
         if not output.ok():
             raise PolicyEngineError("regopy", ["the query failed to compile or evaluate (run with --engine regorus for details)"])
         return _canonical(json.loads(output.binding("x").json()))
-
-    def query_each(self, rules: list[str], documents: list[dict[str, Any]]) -> list[dict[str, list[Any]]]:
-        # regopy cannot compile `with input as` around builtins, so one query per document.
-        return _one_by_one(self, rules, documents)
-
 
 class OpaServerEngine:
     """Queries `data.<package>` on a running OPA server that has the pack loaded."""
@@ -184,10 +146,6 @@ class OpaServerEngine:
         if missing:
             raise PolicyEngineError(self.url, [f"the OPA server's pack lacks rules {missing}; load policies/ there"])
         return _canonical({r: package_doc[r] for r in rules})
-
-    def query_each(self, rules: list[str], documents: list[dict[str, Any]]) -> list[dict[str, list[Any]]]:
-        return _one_by_one(self, rules, documents)
-
 
 def make_engine(name: str, package: str, modules: dict[str, str], opa_url: str | None = None) -> Engine:
     if opa_url:

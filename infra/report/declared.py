@@ -4,7 +4,8 @@ Pure functions over the analyzer-shaped resources of `resources.json`:
 
 - Auth0 roles and the permissions their `RolePermissions` hold, client grants;
 - Postgres roles, grants, default privileges, role memberships, and the RLS
-  policies of the migration files the plan applies (matched by their sha256);
+  policies and SQL grants of the migration files the plan applies (matched by
+  their sha256);
 - IAM roles and the Secrets Manager secrets their policies let them read;
 - secrets and their declared rotation.
 
@@ -22,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from infra.report.rls import RlsPolicy, parse_policies
+from infra.report.rls import RlsPolicy, parse_grants, parse_policies
 
 AUTH0_ROLE = "auth0:index/role:Role"
 AUTH0_ROLE_PERMISSIONS = "auth0:index/rolePermissions:RolePermissions"
@@ -203,16 +204,26 @@ def _migration_resources(resources: list[Resource]) -> list[Resource]:
     return [r for r in resources if isinstance(_props(r).get("digests"), dict)]
 
 
-def rls_policies(resources: list[Resource], sql_files: dict[str, str]) -> tuple[tuple[RlsPolicy, ...] | None, tuple[str, ...]]:
-    """Policies in the migration files the plan applies, and the files whose text could not be verified.
+@dataclass(frozen=True)
+class MigrationAccess:
+    """What the migration files the plan applies grant: RLS policies and SQL grants."""
+
+    policies: tuple[RlsPolicy, ...] | None  # None: the plan applies no migrations
+    grants: tuple[DbGrant, ...]
+    unverified: tuple[str, ...]  # files whose text does not match the plan's digest
+
+
+def migration_access(resources: list[Resource], sql_files: dict[str, str]) -> MigrationAccess:
+    """Policies and grants in the migration files the plan applies.
 
     A file counts only when its sha256 is the digest the plan declares, so the
     report never describes SQL other than what `pulumi up` would apply.
     """
     migrations = _migration_resources(resources)
     if not migrations:
-        return None, ()
+        return MigrationAccess(None, (), ())
     policies: list[RlsPolicy] = []
+    grants: list[DbGrant] = []
     unverified: list[str] = []
     for migration in migrations:
         props = _props(migration)
@@ -224,7 +235,8 @@ def rls_policies(resources: list[Resource], sql_files: dict[str, str]) -> tuple[
             for policy in parse_policies(text):
                 granted = {r for p in policy.predicates if p in CLAIM_PREDICATES for r in props.get(CLAIM_PREDICATES[p]) or []}
                 policies.append(replace(policy, ops_roles=tuple(sorted(set(policy.ops_roles) | granted))))
-    return tuple(policies), tuple(unverified)
+            grants += [DbGrant(role, f"{what} ({name})", privileges) for role, privileges, what in parse_grants(text)]
+    return MigrationAccess(tuple(policies), tuple(grants), tuple(unverified))
 
 
 def _secret_key(name: str) -> str:
@@ -319,7 +331,7 @@ def read_declared(resources: list[Resource], sql_files: dict[str, str] | None = 
     """Everything access-related in the plan's resources; `sql_files` are the migration files by name."""
     by_urn = {r["urn"]: r for r in resources if "urn" in r}
     declared_secrets = secrets(resources, by_urn)
-    policies, unverified = rls_policies(resources, sql_files or {})
+    migrations = migration_access(resources, sql_files or {})
     types: dict[str, int] = defaultdict(int)
     for r in resources:
         types[r.get("type", "?")] += 1
@@ -327,9 +339,9 @@ def read_declared(resources: list[Resource], sql_files: dict[str, str] | None = 
         auth0_roles=auth0_roles(resources, by_urn),
         client_grants=client_grants(resources, by_urn),
         db_roles=db_roles(resources),
-        db_grants=db_grants(resources),
-        rls_policies=policies,
-        rls_unverified=unverified,
+        db_grants=tuple(sorted(db_grants(resources) + migrations.grants, key=lambda g: (g.role, g.what))),
+        rls_policies=migrations.policies,
+        rls_unverified=migrations.unverified,
         secrets=declared_secrets,
         iam_reads=iam_reads(resources, by_urn, declared_secrets),
         resource_count=len(resources),

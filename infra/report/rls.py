@@ -1,5 +1,6 @@
-"""Row-level security policies read from SQL text (pulumi-postgresql has no Policy resource).
+"""Row-level security policies and grants read from SQL text (pulumi-postgresql has no Policy resource).
 
+`parse_grants(sql)` returns every `grant ... on ... to ...` as (role, privileges, target).
 `parse_policies(sql)` finds every `create policy` statement and returns who it
 applies to, for which command, which ops roles its expressions name and which
 functions they call (the claim predicates). The ops_audit migrations are the
@@ -13,6 +14,12 @@ import re
 from dataclasses import dataclass
 
 _CREATE = re.compile(r"\bcreate\s+policy\s+", re.IGNORECASE)
+_GRANT = re.compile(r"\bgrant\s+", re.IGNORECASE)
+_GRANT_STATEMENT = re.compile(
+    r"grant\s+(?P<privileges>.+?)\s+on\s+(?:(?P<kind>table|function|procedure|schema|sequence)\s+)?"
+    r"(?P<objects>.+?)\s+to\s+(?P<roles>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
 _HEADER = re.compile(
     r"create\s+policy\s+(?P<name>\"[^\"]+\"|[\w$]+)\s+on\s+(?P<table>[\w.\"$]+)"
     r"(?:\s+as\s+(?P<kind>permissive|restrictive))?"
@@ -83,6 +90,36 @@ def _parenthesised_after(keyword: re.Pattern[str], text: str) -> str:
         if depth == 0:
             return " ".join(text[open_at + 1 : i].split())
     return ""
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside parentheses: `f(a, b), g()` -> [`f(a, b)`, `g()`]."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    return [" ".join(p.split()) for p in [*parts, current] if p.strip()]
+
+
+def parse_grants(sql: str) -> list[tuple[str, tuple[str, ...], str]]:
+    """Every `grant <privileges> on <objects> to <roles>` as (role, privileges, "<kind> <object>") rows."""
+    sql = _LINE_COMMENT.sub("", sql)
+    rows = []
+    for match in _GRANT.finditer(sql):
+        statement = sql[match.start() : _statement_end(sql, match.start())]
+        grant = _GRANT_STATEMENT.match(statement)
+        if not grant:
+            continue
+        privileges = tuple(p.lower() for p in _split_top_level(grant["privileges"]))
+        kind = (grant["kind"] or "table").lower()
+        roles = re.sub(r"\s+with\s+grant\s+option\s*$", "", grant["roles"], flags=re.IGNORECASE)
+        for role in _split_top_level(roles):
+            rows += [(role.strip('"'), privileges, f"{kind} {obj}") for obj in _split_top_level(grant["objects"])]
+    return rows
 
 
 def parse_policies(sql: str) -> list[RlsPolicy]:
