@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 SYSTEM_STAMP := $(VENV)/.system-stamp
 PLAN_DIR := build/plan
 
-.PHONY: plan test bench venv system clean lambda-layer
+.PHONY: plan test bench venv system clean lambda-layer policy-test
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -35,6 +35,10 @@ plan: $(STAMP)
 test: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/python -m pytest -n 2
 	node --test tests/node/*.test.js
+
+## Just the policy pack's tests: fixtures in both Rego engines, the prod plan and its mutations.
+policy-test: $(STAMP)
+	$(BIN)/python -m pytest tests/policies -q
 
 ## Benchmarks; results go to docs/benchmarks.md.
 bench: $(STAMP) $(SYSTEM_STAMP)

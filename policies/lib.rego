@@ -67,7 +67,12 @@ urns_by_handle[h] contains r.__urn if {
 referenced_urns(r, key) := urns if {
 	urns := {u | some u in object.get(r, ["propertyDependencies", key], [])}
 	count(urns) > 0
-} else := object.get(urns_by_handle, prop(r, key, ""), set())
+} else := urns_named(prop(r, key, ""))
+
+# (regorus leaves a multi-value object rule without values undefined, where OPA has {}.)
+urns_named(handle) := urns if {
+	urns := urns_by_handle[handle]
+} else := set()
 
 # The resources of one type that r points at through `key`.
 targets_of(r, key, type_token) := [t |

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from infra.errors import UsageError
 
 ENGINES = ("regorus", "regopy")
-DEFAULT_ENGINE = "regorus"  # see docs/adr/0001-policy-engine.md for the evidence
+DEFAULT_ENGINE = "regorus"  # see docs/adr/0002-policy-engine.md for the evidence
 
 
 class PolicyEngineError(UsageError):

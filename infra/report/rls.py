@@ -105,6 +105,12 @@ def _split_top_level(text: str) -> list[str]:
     return [" ".join(p.split()) for p in [*parts, current] if p.strip()]
 
 
+def _upper_keyword(privilege: str) -> str:
+    """`insert (a, b)` -> `INSERT (a, b)`, as pulumi-postgresql spells privileges."""
+    keyword, _, columns = privilege.partition(" ")
+    return f"{keyword.upper()} {columns}".strip()
+
+
 def parse_grants(sql: str) -> list[tuple[str, tuple[str, ...], str]]:
     """Every `grant <privileges> on <objects> to <roles>` as (role, privileges, "<kind> <object>") rows."""
     sql = _LINE_COMMENT.sub("", sql)
@@ -114,7 +120,7 @@ def parse_grants(sql: str) -> list[tuple[str, tuple[str, ...], str]]:
         grant = _GRANT_STATEMENT.match(statement)
         if not grant:
             continue
-        privileges = tuple(p.lower() for p in _split_top_level(grant["privileges"]))
+        privileges = tuple(_upper_keyword(p) for p in _split_top_level(grant["privileges"]))
         kind = (grant["kind"] or "table").lower()
         roles = re.sub(r"\s+with\s+grant\s+option\s*$", "", grant["roles"], flags=re.IGNORECASE)
         for role in _split_top_level(roles):

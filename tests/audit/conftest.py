@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from infra.config import REPO_ROOT, load_stack_config, stack_file
 from infra.derive.audit import AuditDecl, audit_settings, derive_audit
 from infra.migrations.runner import migrate
 from tests.support.fixtures import pg_cluster, pg_database  # noqa: F401 - pytest fixtures
@@ -26,8 +27,6 @@ LOGIN_PASSWORD = "login-pw"  # noqa: S105 - throwaway test cluster
 
 @pytest.fixture(scope="session")
 def audit_decl(access_model) -> AuditDecl:
-    from infra.config import REPO_ROOT, load_stack_config, stack_file
-
     return derive_audit(access_model, load_stack_config(stack_file("prod", REPO_ROOT)))
 
 

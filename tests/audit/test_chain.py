@@ -9,8 +9,10 @@ import psycopg
 import pytest
 
 from infra.cli.main import main
+from infra.migrations.runner import migrate
 from infra.migrations.verify import verify
-from tests.audit.conftest import AuditDb, claims_for
+from tests.audit.conftest import LOGIN_PASSWORD, AuditDb, claims_for
+from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER, AUTHENTICATOR_PASSWORD
 
 pytestmark = pytest.mark.postgres
 
@@ -130,30 +132,23 @@ def test_cli_verify_exit_codes_and_output(fresh_audit_db, capsys):
 
 
 def test_cli_verify_as_the_exporter_login(shared_audit_db, capsys):
-    from tests.audit.conftest import LOGIN_PASSWORD
-
     dsn = shared_audit_db.cluster.dsn("ops_audit_exporter", LOGIN_PASSWORD, shared_audit_db.name)
     assert main(["audit", "verify", "--dsn", dsn]) == 0, capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     ("dsn_kind", "message"),
-    [("unreachable", "cannot verify"), ("not migrated", "not migrated"), ("anon-like login", "may not read")],
+    [("unreachable", "cannot verify"), ("not migrated", "not migrated"), ("authenticator", "may not read")],
 )
-def test_cli_verify_cannot_read_exits_2_without_traceback(pg_cluster, pg_database, capsys, dsn_kind, message):
-    from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER, AUTHENTICATOR_PASSWORD
-
+def test_cli_verify_cannot_read_exits_2_without_traceback(pg_cluster, pg_database, audit_decl, capsys, dsn_kind, message):
+    admin = pg_cluster.dsn(ADMIN_USER, ADMIN_PASSWORD, pg_database)
+    if dsn_kind == "authenticator":  # a migrated database, read by a login without a role of the trail
+        migrate(admin, audit_decl.settings)
     dsn = {
         "unreachable": "postgresql://x@127.0.0.1:1/postgres?connect_timeout=2",
-        "not migrated": pg_cluster.dsn(ADMIN_USER, ADMIN_PASSWORD, pg_database),
-        "anon-like login": None,
+        "not migrated": admin,
+        "authenticator": pg_cluster.dsn("authenticator", AUTHENTICATOR_PASSWORD, pg_database),
     }[dsn_kind]
-    if dsn is None:
-        from infra.migrations.runner import migrate
-        from infra.derive.audit import AuditSettings
-
-        migrate(pg_cluster.dsn(ADMIN_USER, ADMIN_PASSWORD, pg_database), AuditSettings("https://x.example.com/roles", (), ()))
-        dsn = pg_cluster.dsn("authenticator", AUTHENTICATOR_PASSWORD, pg_database)
 
     code = main(["audit", "verify", "--dsn", dsn])
     err = capsys.readouterr().err

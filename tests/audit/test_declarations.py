@@ -6,8 +6,10 @@ import re
 
 import pytest
 
+from infra.config import REPO_ROOT, load_stack_config, stack_file
 from infra.derive.audit import GROUP_ROLES, OWNER_ROLE, SCHEMA, admin_dsn, derive_audit
 from infra.migrations.runner import MIGRATIONS_DIR, file_digests
+from infra.errors import ModelError
 from infra.model.access import parse_model
 
 MIGRATIONS_TYPE = "pulumi-python:dynamic/opshub:OpsAuditMigrations"
@@ -112,6 +114,21 @@ def test_migration_resource_has_a_secret_dsn_and_runs_after_the_declarations(pro
 
 @pytest.fixture
 def stack_config():
-    from infra.config import REPO_ROOT, load_stack_config, stack_file
-
     return load_stack_config(stack_file("prod", REPO_ROOT))
+
+
+def test_model_refuses_a_database_user_without_its_group(access_model_data):
+    secrets = [dict(s) for s in access_model_data["secrets"]]
+    writer = next(s for s in secrets if s.get("database_user") == "ops_hub_writer")
+    del writer["database_group"]
+
+    with pytest.raises(ModelError, match=r"secret 'supabase/ops-hub-writer': database_user and database_group"):
+        parse_model({**access_model_data, "secrets": secrets}, "test model")
+
+
+def test_model_refuses_an_unknown_database_group(access_model_data):
+    secrets = [dict(s) for s in access_model_data["secrets"]]
+    next(s for s in secrets if s.get("database_user"))["database_group"] = "admin"
+
+    with pytest.raises(ModelError, match="database_group"):
+        parse_model({**access_model_data, "secrets": secrets}, "test model")

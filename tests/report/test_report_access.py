@@ -132,3 +132,11 @@ def test_only_one_identity_may_serve_the_routes(access_model_data: dict) -> None
         parse_model(data, "test model")
 
     assert any("only one identity may have serves_routes: true" in p and "access-review-job" in p for p in caught.value.problems)
+
+
+def test_database_grants_include_the_applied_migrations_and_no_one_may_change_the_trail(prod_report: dict) -> None:
+    grants = prod_report["database"]["grants"]
+
+    assert {"role": "authenticated", "on": "table ops_audit.events (0003_access.sql)", "privileges": ["SELECT"]} in grants
+    changing = [g for g in grants if "ops_audit" in g["on"] and {"UPDATE", "DELETE", "TRUNCATE"} & {p.split()[0] for p in g["privileges"]}]
+    assert changing == [], f"the report shows a grant that could change the trail: {changing}"

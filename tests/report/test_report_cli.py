@@ -61,6 +61,7 @@ def test_several_formats_to_stdout_is_a_usage_error(capsys: pytest.CaptureFixtur
     assert "--out" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_commit_giving_ops_viewer_refunds_is_exactly_that_widening_and_a_policy_failure(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -83,6 +84,7 @@ def test_a_commit_giving_ops_viewer_refunds_is_exactly_that_widening_and_a_polic
     _git(repo, "reset", "-q", "--hard", "HEAD~1")
 
 
+@pytest.mark.slow
 def test_a_revision_that_does_not_plan_is_named(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "Pulumi.prod.yaml").write_text((repo / "Pulumi.prod.yaml").read_text().replace("opshub:tokenLifetimeSeconds: 3600", "opshub:tokenLifetimeSeconds: 99999"))
     broken = _commit_all(repo, "break the stack config")

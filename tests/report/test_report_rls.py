@@ -1,6 +1,6 @@
 """RLS policies are read from SQL text: who they apply to, for which command, which ops roles they name."""
 
-from infra.report.rls import parse_policies
+from infra.report.rls import parse_grants, parse_policies
 
 SQL = """
 -- readers: auditors and admins see every row
@@ -41,3 +41,28 @@ def test_check_expression_roles_and_defaults_are_read() -> None:
 
 def test_sql_without_policies_yields_none() -> None:
     assert parse_policies("create table t (id int); -- create policy in a comment") == []
+
+
+GRANTS_SQL = """
+revoke all on ops_audit.events from public;
+grant select on ops_audit.events, ops_audit.settings to authenticated, "ops_audit_reader";
+grant insert (actor_sub, action, target) on table ops_audit.events to authenticated with grant option;
+grant execute on function
+    ops_audit.jwt_sub(), ops_audit.event_digest(bytea, bigint)
+    to ops_audit_reader;
+-- grant delete on ops_audit.events to anon;  (a comment, not a grant)
+"""
+
+
+def test_grants_are_read_per_role_and_object_with_column_lists_and_function_signatures() -> None:
+    rows = sorted(parse_grants(GRANTS_SQL))
+
+    assert rows == [
+        ("authenticated", ("INSERT (actor_sub, action, target)",), "table ops_audit.events"),
+        ("authenticated", ("SELECT",), "table ops_audit.events"),
+        ("authenticated", ("SELECT",), "table ops_audit.settings"),
+        ("ops_audit_reader", ("EXECUTE",), "function ops_audit.event_digest(bytea, bigint)"),
+        ("ops_audit_reader", ("EXECUTE",), "function ops_audit.jwt_sub()"),
+        ("ops_audit_reader", ("SELECT",), "table ops_audit.events"),
+        ("ops_audit_reader", ("SELECT",), "table ops_audit.settings"),
+    ], "a revoke, a comment or a `with grant option` suffix was read as a grant"
