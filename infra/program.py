@@ -49,7 +49,7 @@ def build(
         ),
     )
     # Auth0: the ops API, roles, MFA, the post-login Action and the machine clients.
-    OpsAuth("ops-auth", OpsAuthArgs(declarations=derive_auth(model, config), provider=providers.auth0))
+    auth = OpsAuth("ops-auth", OpsAuthArgs(declarations=derive_auth(model, config), provider=providers.auth0))
     # PagerDuty: on-call schedules, escalation, one service per team and its Events API key.
     oncall = OnCall("oncall", OnCallArgs(oncall=catalogue.oncall, pagerduty_team=config.pagerduty_team, provider=providers.pagerduty))
     # AWS Secrets Manager: vendor credentials, their KMS key, reader roles, rotation and reminders.
@@ -63,6 +63,7 @@ def build(
             supabase_admin_password=secrets["opshub:supabaseAdminPassword"],
             provided_values={
                 "pagerduty/routing-key": oncall.integration_key,
+                "auth0/access-review-client": auth.access_review.credentials_json(),
                 "slack/webhook-url": secrets["opshub:slackWebhookUrl"],
             },
             reminder_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),

@@ -52,6 +52,12 @@ class MachineClient:
     def client_id(self) -> pulumi.Output[str]:
         return self.client.client_id
 
+    def credentials_json(self) -> pulumi.Output[str]:
+        """`{"client_id", "client_secret"}` as one secret JSON string, the shape the jobs read."""
+        return pulumi.Output.secret(
+            pulumi.Output.json_dumps({"client_id": self.client.client_id, "client_secret": self.credentials.client_secret})
+        )
+
 
 class OpsAuth(pulumi.ComponentResource):
     """The ops API, its roles, MFA, the post-login Action and the machine clients."""

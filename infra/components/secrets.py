@@ -211,7 +211,8 @@ class VendorSecrets(pulumi.ComponentResource):
         """First values of the database secrets; afterwards rotation (or people, for the master) own them."""
         cfg = self._args.config
         versions = {}
-        for plan in (p for p in plans if p.seeded and not p.database_user):  # the masters: the admin login
+        masters = {p.master for p in plans if p.master}
+        for plan in (p for p in plans if p.key in masters):  # the admin login
             value = pulumi.Output.all(self._args.supabase_admin_password).apply(
                 lambda pw: json.dumps(database_secret(
                     cfg.supabase_host, cfg.supabase_port, cfg.supabase_database, cfg.supabase_admin_user, pw[0], None

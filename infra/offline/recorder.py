@@ -117,6 +117,7 @@ class RecordingMonitor(mocks.MockMonitor):
 # Outputs the engine would compute that our program reads, per type token.
 COMPUTED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "auth0:index/client:Client": ("clientId",),
+    "auth0:index/clientCredentials:ClientCredentials": ("clientSecret",),
     "random:index/randomPassword:RandomPassword": ("result",),
     "grafana:oss/team:Team": ("teamId",),
     "pagerduty:index/serviceIntegration:ServiceIntegration": ("integrationKey",),

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from infra.policy.engines import DEFAULT_ENGINE, Engine, make_engine
 from infra.policy.inputs import analyzer_input, stack_input

@@ -12,6 +12,7 @@ of two engines compare with `==`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -50,7 +51,7 @@ class _QueryModules:
     (regorus rejects Rego lines over 1024 columns, so one entry per line.)
     """
 
-    def __init__(self, package: str, add_module) -> None:
+    def __init__(self, package: str, add_module: Callable[[str, str], object]) -> None:
         self.package = package
         self._add_module = add_module
         self._names: dict[tuple[str, ...], str] = {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ def _options(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _from_states(states: list[dict[str, Any]], properties_of) -> list[dict[str, Any]]:
+def _from_states(states: list[dict[str, Any]], properties_of: Callable[[dict[str, Any]], dict[str, Any]]) -> list[dict[str, Any]]:
     """Engine resource states (preview newState or export resources) in the canonical shape."""
     resources = [
         {

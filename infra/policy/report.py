@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from infra.policy.check import Finding, Report
+from infra.policy.pack import Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVEL = {"mandatory": "error", "advisory": "warning"}
@@ -75,7 +76,7 @@ def render_json(report: Report) -> dict[str, Any]:
     }
 
 
-def _sarif_rule(rule) -> dict[str, Any]:
+def _sarif_rule(rule: Rule) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": rule.name,

@@ -81,9 +81,14 @@ def claims_for(sub: str, *roles: object, claim: str = ROLES_CLAIM, **extra: obje
 
 
 def create_logins(db: AuditDb, decl: AuditDecl) -> None:
-    """Test double of OpsAudit's login Roles: same names, groups and attributes."""
+    """Test double of OpsAudit's login Roles: same names, groups and attributes.
+
+    Roles are cluster-wide, so users another database of the cluster created are kept.
+    """
     with db.superuser() as conn:
         for user in decl.logins:
+            if conn.execute("select 1 from pg_roles where rolname = %s", (user.name,)).fetchone():
+                continue
             conn.execute(sql.SQL(
                 "create role {} login inherit nosuperuser nocreaterole nobypassrls connection limit {} password {} in role {}"
             ).format(sql.Identifier(user.name), sql.Literal(user.connection_limit), sql.Literal(LOGIN_PASSWORD),
@@ -103,10 +108,7 @@ def shared_audit_db(pg_cluster: PgCluster, audit_decl: AuditDecl) -> AuditDb:  #
     """One migrated database with the login users, for read-mostly tests."""
     db = AuditDb(pg_cluster, pg_cluster.create_database("audit_shared"))
     migrate(db.admin_dsn, audit_decl.settings)
-    with db.superuser() as conn:
-        # Cluster-wide roles: another database of this cluster may have created them.
-        if not conn.execute("select 1 from pg_roles where rolname = %s", (audit_decl.logins[0].name,)).fetchone():
-            create_logins(db, audit_decl)
+    create_logins(db, audit_decl)
     return db
 
 

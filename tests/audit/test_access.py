@@ -28,9 +28,7 @@ def db(pg_cluster, audit_decl) -> AuditDb:
     """One database where each ops role has written two events."""
     database = AuditDb(pg_cluster, pg_cluster.create_database("audit_matrix"))
     migrate(database.admin_dsn, audit_decl.settings)
-    with database.superuser() as conn:
-        if not conn.execute("select 1 from pg_roles where rolname = 'ops_hub_writer'").fetchone():
-            create_logins(database, audit_decl)
+    create_logins(database, audit_decl)
     for claims in WRITERS * 2:
         database.insert(claims, payload='{"n": 1}')
     return database

@@ -125,3 +125,15 @@ def test_policies_wrap_the_jwt_in_a_subselect(shared_audit_db):
         calls = re.findall(r"(SELECT \(?)?(auth\.jwt\(\)|ops_audit\.jwt_\w+\(\))", expression)
         bare = [call for wrapper, call in calls if not wrapper]
         assert bare == [], f"{name}: {bare} must be wrapped in (select ...) to run once: {expression}"
+
+
+@pytest.mark.parametrize("call", [
+    "ops_audit.jwt_sub()",
+    "ops_audit.request_claims()",
+    "ops_audit.event_digest('\\x00'::bytea, 1, 1, now(), 'a', '{}', 'a', 'b', '{}')",
+])
+def test_the_inlined_helpers_are_inlined(shared_audit_db, call):
+    """Why they have no SET search_path (0002_chain.sql); a SET would silently undo it."""
+    plan = rows(shared_audit_db, f"explain (verbose, costs off) select {call}")
+    output = " ".join(line for (line,) in plan)
+    assert call.split("(")[0] not in output, f"{call} was not inlined: {output}"
