@@ -33,8 +33,6 @@ is_plain_credential(value) if {
 # ---------------------------------------------------------------------------
 # Resources and references
 
-properties(r) := r.__properties
-
 prop(r, path, fallback) := object.get(r.__properties, path, fallback)
 
 # The short kind of a type token, e.g. "RolePermissions" for auth0:index/rolePermissions:RolePermissions.
@@ -88,6 +86,14 @@ as_object(value) := json.unmarshal(value) if {
 }
 
 as_object(value) := value if is_object(value)
+
+# JSON strings decoded, anything else as it is (allowedAccountIds may be either).
+decoded(value) := json.unmarshal(value) if {
+	is_string(value)
+	json.is_valid(value)
+}
+
+decoded(value) := value if not is_string(value)
 
 as_array(value) := value if is_array(value)
 

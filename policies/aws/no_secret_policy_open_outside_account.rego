@@ -73,14 +73,7 @@ is_account_of(r, value) if {
 	}
 }
 
-stack_accounts(r) := {a | some a in as_array(as_object_or_array(object.get(r, ["__provider", "properties", "allowedAccountIds"], [])))}
-
-as_object_or_array(value) := json.unmarshal(value) if {
-	is_string(value)
-	json.is_valid(value)
-}
-
-as_object_or_array(value) := value if not is_string(value)
+stack_accounts(r) := {a | some a in as_array(decoded(object.get(r, ["__provider", "properties", "allowedAccountIds"], [])))}
 
 # Principals of an Allow statement that lie outside the account.
 outside_principals(secret, s) := {p |
