@@ -34,8 +34,8 @@ long_rotation_period contains finding(reminder, msg) if {
 	msg := concat("", ["the reminder for secret '", prop(secret, "name", secret.__name), "' fires every ", format_int(days, 10), " days; at most ", format_int(limit, 10), " are allowed"])
 }
 
-rotation_period_days(rotation) := prop(rotation, ["rotationRules", "automaticallyAfterDays"], 0) if {
-	prop(rotation, ["rotationRules", "automaticallyAfterDays"], 0) > 0
-}
-
-rotation_period_days(rotation) := rate_days(prop(rotation, ["rotationRules", "scheduleExpression"], ""))
+# One period per rotation (OPA refuses a function with two different values).
+rotation_period_days(rotation) := days if {
+	days := prop(rotation, ["rotationRules", "automaticallyAfterDays"], 0)
+	days > 0
+} else := rate_days(prop(rotation, ["rotationRules", "scheduleExpression"], ""))

@@ -34,27 +34,10 @@ is_credential_path(path) if {
 	is_credential_name(replace(object.get(entry, "name", ""), "_", ""))
 }
 
-is_credential_name(name) if {
-	some suffix in credential_suffixes
-	endswith(lower(name), suffix)
-}
+# One regular expression, not a loop over suffixes: this rule walks every property of every resource.
+is_credential_name(name) if regex.match(credential_key_pattern, lower(name))
 
-credential_suffixes := {
-	"password",
-	"passwd",
-	"secret",
-	"token",
-	"apikey",
-	"integrationkey",
-	"routingkey",
-	"privatekey",
-	"secretkey",
-	"accesskey",
-	"secretstring",
-	"webhookurl",
-	"credentials",
-	"auth",
-}
+credential_key_pattern := `(password|passwd|secret|token|apikey|integrationkey|routingkey|privatekey|secretkey|accesskey|secretstring|webhookurl|credentials|auth)$`
 
 format_step(step) := format_int(step, 10) if is_number(step)
 

@@ -17,7 +17,7 @@ stack_deny_dashboard_outside_permissioned_folder contains f.msg if some f in das
 dashboard_outside_permissioned_folder contains finding(dashboard, msg) if {
 	some dashboard in resources_of("grafana:oss/dashboard:Dashboard")
 	not in_permissioned_folder(dashboard)
-	msg := concat("", ["dashboard ", label(dashboard), " is not in a folder with explicit permissions"])
+	msg := concat("", [label(dashboard), " is not in a folder with explicit permissions"])
 }
 
 in_permissioned_folder(dashboard) if {
