@@ -12,7 +12,7 @@ from pathlib import Path
 from infra.alerting_files import generators as alerting_generators
 from infra.config import REPO_ROOT
 from infra.model.access import load_model
-from infra.model.doc import render_access_model_doc
+from infra.model.doc import render_access_model_doc, render_onboarding_doc
 from infra.policy.generate import generators as policy_generators
 from infra.secrets_files import generators as secrets_generators
 
@@ -23,9 +23,14 @@ def _access_model_doc() -> str:
     return HEADER.format(source="infra/model/access.yaml") + render_access_model_doc(load_model())
 
 
+def _onboarding_doc() -> str:
+    return HEADER.format(source="infra/model/access.yaml") + render_onboarding_doc(load_model())
+
+
 # Relative path -> function returning the file's full text.
 GENERATORS: dict[str, Callable[[], str]] = {
     "docs/access-model.md": _access_model_doc,
+    "docs/onboarding.md": _onboarding_doc,
 }
 # SLO rule files, the Alertmanager routing and docs/alert-routing.md (infra/alerting_files.py).
 GENERATORS.update(alerting_generators())

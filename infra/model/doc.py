@@ -100,3 +100,57 @@ def render_access_model_doc(model: AccessModel) -> str:
     for section in sections:
         lines += [*section, ""]
     return "\n".join(lines)
+
+
+def _levels(model: AccessModel, role_name: str) -> str:
+    role = model.role_by_name[role_name]
+    reached = [(i.title, model.role_level(role, i)) for i in model.integrations]
+    return ", ".join(f"{title} ({level})" for title, level in reached if level) or "none"
+
+
+def _role_guide(model: AccessModel, role_name: str) -> list[str]:
+    role = model.role_by_name[role_name]
+    routes = [f"`{r.method} {r.path}`" for r in model.routes if r.permission in role.permissions]
+    return [
+        f"### `{role.name}`: {role.description}",
+        "",
+        f"- Can do in `/ops`: {', '.join(routes) or 'nothing'}",
+        f"- Reaches: {_levels(model, role.name)}",
+        f"- Sign-in: {_mfa_requirement(model, role.name)}",
+        "",
+    ]
+
+
+def render_onboarding_doc(model: AccessModel) -> str:
+    """docs/onboarding.md: how an operator gets a role, enrols MFA, and what each role can do."""
+    lines = [
+        "# Onboarding to the Ops Hub",
+        "",
+        "How an operator gets access to `/ops`, enrols MFA, and what each role can do.",
+        "",
+        "## Getting a role",
+        "",
+        "1. Pick the least role that covers the work (see below). Roles are combined only where no",
+        "   segregation-of-duties pair results (see [access-model.md](access-model.md)).",
+        "2. Open a pull request adding `{user, role, approver, expires}` to `infra/model/assignments.yaml`.",
+        "   `user` is your Auth0 user id (`auth0|...`); `approver` is someone else, who approves the pull",
+        "   request. `opshub plan` refuses self-approval, unknown roles and SoD pairs.",
+        "3. After the merge an Auth0 administrator assigns the role. The monthly access review lists any",
+        "   holder without an approval, and any approval past its `expires` date.",
+        "",
+        "## Enrolling MFA",
+        "",
+        "Every ops role requires MFA at sign-in; you are asked to enrol at your first sign-in after the",
+        "role is assigned. Recovery codes are on: store yours in your password manager.",
+        "",
+        "- Roles marked *phishing-resistant only* accept a security key (WebAuthn roaming) or the",
+        "  device's platform authenticator (WebAuthn platform, such as Touch ID or Windows Hello). A",
+        "  sign-in with another factor is denied.",
+        "- Other roles also accept a one-time-password app.",
+        "",
+        "## What each role can do",
+        "",
+    ]
+    for role in model.roles:
+        lines += _role_guide(model, role.name)
+    return "\n".join(lines)
