@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 SYSTEM_STAMP := $(VENV)/.system-stamp
 PLAN_DIR := build/plan
 
-.PHONY: plan test bench venv system clean lambda-layer policy-test
+.PHONY: plan test bench venv system clean lambda-layer policy-test docs-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -35,6 +35,11 @@ plan: $(STAMP)
 test: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/python -m pytest -n 2
 	node --test tests/node/*.test.js
+
+## Generated docs are current and every command the docs and workflows show is valid (part of `make test`).
+docs-check: $(STAMP)
+	$(BIN)/opshub docs --check
+	$(BIN)/python -m pytest -q tests/test_docs_commands.py tests/test_generated.py
 
 ## Just the policy pack's tests: fixtures in both Rego engines, the prod plan and its mutations.
 policy-test: $(STAMP)

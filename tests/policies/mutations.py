@@ -206,6 +206,11 @@ def _xc_002(rs: Resources) -> None:
     key["provider"] = {**key["provider"], "properties": {**key["provider"]["properties"], "defaultTags": json.dumps({"tags": {"environment": "prod"}})}}
 
 
+def _xc_003(rs: Resources) -> None:
+    secret = first(rs, "aws:secretsmanager/secret:Secret")
+    secret["provider"] = {**secret["provider"], "name": "default_7_51_1"}
+
+
 MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-AUTH-001": _auth_001,
     "OPS-AUTH-002": _auth_002,
@@ -236,4 +241,5 @@ MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-OBS-007": _obs_007,
     "OPS-XC-001": _xc_001,
     "OPS-XC-002": _xc_002,
+    "OPS-XC-003": _xc_003,
 }

@@ -73,3 +73,30 @@ def test_json_goes_to_stdout_alone(failing_plan: Path, capsys: pytest.CaptureFix
     main(["policy", "check", "--input", str(failing_plan), "--format", "json", "--engine", "regopy"])
     captured = capsys.readouterr()
     assert json.loads(captured.out)["engine"] == "regopy", "stdout is one JSON document"
+
+
+def test_an_advisory_finding_warns_without_failing(failing_plan: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A `warn_` rule (in a copy of the pack) is reported as advisory: WARN, SARIF warning, exit 0."""
+    import shutil
+
+    pack_dir = tmp_path / "policies"
+    shutil.copytree("policies", pack_dir)
+    (pack_dir / "advisory.rego").write_text(
+        "package opshub\n\nimport rego.v1\n\n# METADATA\n# title: Lambdas should say what they do\n"
+        "# description: Advisory example.\n# custom:\n#   id: OPS-TEST-001\n#   severity: low\n"
+        "#   remediation: Add a description.\n"
+        'warn_undescribed_function contains "function without a description" if {\n'
+        '\tinput.__type == "aws:lambda/function:Function"\n\tobject.get(input.__properties, "description", "") == ""\n}\n'
+    )
+    document = json.loads(Path(failing_plan).read_text())
+    function = next(r for r in document["resources"] if r["type"] == "aws:lambda/function:Function")
+    function["properties"].pop("description", None)
+    document["resources"] = [function]
+    path = tmp_path / "resources.json"
+    path.write_text(json.dumps(document))
+    base = ["policy", "check", "--input", str(path), "--policies", str(pack_dir)]
+    assert main([*base, "--format", "text"]) == 0
+    assert re.search(r"^WARN +OPS-TEST-001 \[low\]", capsys.readouterr().out, re.MULTILINE)
+    assert main([*base, "--format", "sarif"]) == 0
+    (result,) = [r for r in json.loads(capsys.readouterr().out)["runs"][0]["results"] if r["ruleId"] == "OPS-TEST-001"]
+    assert result["level"] == "warning"
