@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from infra.cli.main import main
-from infra.policy.pack import load_pack
+from infra.policy.pack import PACK_DIR, load_pack
 from tests.policies.mutations import MUTATIONS
 
 
@@ -77,10 +78,8 @@ def test_json_goes_to_stdout_alone(failing_plan: Path, capsys: pytest.CaptureFix
 
 def test_an_advisory_finding_warns_without_failing(failing_plan: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A `warn_` rule (in a copy of the pack) is reported as advisory: WARN, SARIF warning, exit 0."""
-    import shutil
-
     pack_dir = tmp_path / "policies"
-    shutil.copytree("policies", pack_dir)
+    shutil.copytree(PACK_DIR, pack_dir)
     (pack_dir / "advisory.rego").write_text(
         "package opshub\n\nimport rego.v1\n\n# METADATA\n# title: Lambdas should say what they do\n"
         "# description: Advisory example.\n# custom:\n#   id: OPS-TEST-001\n#   severity: low\n"

@@ -1,0 +1,61 @@
+"""CI workflows: valid YAML, least-privilege `permissions:`, and OIDC rather than long-lived keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.config import REPO_ROOT
+
+WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
+# The only write scopes a job may ask for, each for one purpose.
+WRITE_SCOPES = {"security-events": "SARIF upload", "pull-requests": "PR comments", "id-token": "OIDC to AWS"}
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=[p.name for p in WORKFLOWS])
+def test_workflow_defaults_to_read_only(path: Path) -> None:
+    assert load(path)["permissions"] == {"contents": "read"}, "top-level permissions are read-only"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=[p.name for p in WORKFLOWS])
+def test_jobs_ask_only_for_the_write_scopes_they_use(path: Path) -> None:
+    for name, job in load(path)["jobs"].items():
+        permissions = job.get("permissions", {})
+        writes = {scope for scope, level in permissions.items() if level == "write"}
+        assert writes <= WRITE_SCOPES.keys(), f"{path.name}:{name} asks for {writes - WRITE_SCOPES.keys()}"
+        steps = job["steps"]
+        if "id-token" in writes:
+            assert any(s.get("uses", "").startswith("aws-actions/configure-aws-credentials") for s in steps), name
+        if "security-events" in writes:
+            assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif") for s in steps), name
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=[p.name for p in WORKFLOWS])
+def test_no_long_lived_cloud_keys(path: Path) -> None:
+    text = path.read_text()
+    assert "AWS_ACCESS_KEY_ID" not in text and "aws-secret-access-key" not in text
+
+
+def test_pulumi_runs_with_the_policy_pack() -> None:
+    pulumi_steps = [
+        step
+        for path in WORKFLOWS
+        for job in load(path)["jobs"].values()
+        for step in job["steps"]
+        if step.get("uses", "").startswith("pulumi/actions")
+    ]
+    assert {s["with"]["command"] for s in pulumi_steps} == {"preview", "up"}
+    assert all(s["with"]["policyPacks"] == "policies" for s in pulumi_steps)
+
+
+def test_deploy_waits_for_the_prod_environment_approval() -> None:
+    deploy = load(REPO_ROOT / ".github" / "workflows" / "deploy.yml")
+    triggers = deploy[True]  # YAML 1.1 reads the bare key `on` as a boolean
+    assert triggers == {"push": {"branches": ["main"]}}
+    assert all(job["environment"] == "prod" for job in deploy["jobs"].values())
