@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
+import infra.program
+from infra.cli.main import main
 from infra.config import REPO_ROOT, StackSecrets, config_from_pulumi
 from infra.model.access import AccessModel, load_model, parse_model
 from infra.model.assignments import DEFAULT_ASSIGNMENTS_PATH, parse_assignments
@@ -61,3 +64,26 @@ def stack_root(tmp_path: Path) -> Path:
     """A scratch project root holding a copy of Pulumi.prod.yaml to break."""
     shutil.copy(REPO_ROOT / "Pulumi.prod.yaml", tmp_path / "Pulumi.prod.yaml")
     return tmp_path
+
+
+@dataclass(frozen=True)
+class CliRun:
+    code: int
+    err: str
+    model_file: Path
+    out: Path
+
+
+@pytest.fixture
+def plan_cli_with_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run `opshub plan` with the given raw access model written to a file the program loads."""
+
+    def _run(model_data: dict) -> CliRun:
+        model_file = tmp_path / "access.yaml"
+        model_file.write_text(yaml.safe_dump(model_data, sort_keys=False), encoding="utf-8")
+        monkeypatch.setattr(infra.program, "load_model", lambda: load_model(model_file))
+        out = tmp_path / "plan"
+        code = main(["plan", "--stack", "prod", "--out", str(out)])
+        return CliRun(code, capsys.readouterr().err, model_file, out)
+
+    return _run

@@ -324,7 +324,6 @@ class VendorSecrets(pulumi.ComponentResource):
     # --- reminders ----------------------------------------------------------------
 
     def _reminders(self, plans: list[SecretPlan]) -> None:
-        cfg = self._args.config
         base = f"{self._name}-secret-age"
         function_name = f"{self._prefix}-secret-age"
         role = self._role(f"{base}-role", function_name, "lambda.amazonaws.com")

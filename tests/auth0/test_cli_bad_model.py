@@ -9,14 +9,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import yaml
 
-import infra.program
-from infra.cli.main import main
-from infra.model.access import load_model
 
 
 def _role(data: dict, name: str) -> dict:
@@ -50,25 +45,14 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.test_id for c in CASES])
-def test_plan_exits_2_naming_the_role(
-    case: BrokenModel,
-    access_model_data: dict,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_plan_exits_2_naming_the_role(case: BrokenModel, access_model_data: dict, plan_cli_with_model) -> None:
     data = copy.deepcopy(access_model_data)
     case.change(data)
-    model_file = tmp_path / "access.yaml"
-    model_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    monkeypatch.setattr(infra.program, "load_model", lambda: load_model(model_file))
-    out = tmp_path / "plan"
 
-    code = main(["plan", "--stack", "prod", "--out", str(out)])
+    run = plan_cli_with_model(data)
 
-    err = capsys.readouterr().err
-    assert code == 2, f"expected exit 2, got {code}; stderr: {err}"
-    assert case.message in err, err
-    assert str(model_file) in err, "the message names the model file"
-    assert "Traceback" not in err
-    assert not (out / "resources.json").exists(), "a refused plan writes nothing"
+    assert run.code == 2, f"expected exit 2, got {run.code}; stderr: {run.err}"
+    assert case.message in run.err, run.err
+    assert str(run.model_file) in run.err, "the message names the model file"
+    assert "Traceback" not in run.err
+    assert not (run.out / "resources.json").exists(), "a refused plan writes nothing"

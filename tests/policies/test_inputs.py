@@ -119,3 +119,19 @@ def test_bad_input_exits_2_naming_the_file(content: str | None, expected: str, t
     err = capsys.readouterr().err
     assert str(path) in err and expected in err, err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("secret", ["[secret]", SECRET], ids=["preview-marker", "export-marker"])
+def test_a_secret_in_an_engine_document_is_no_plain_credential(secret: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = export_document()
+    role = document["deployment"]["resources"][2]
+    role["inputs"]["password"] = role["outputs"]["password"] = secret
+    role["inputs"]["connectionLimit"] = 10
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(document))
+    assert main(["policy", "check", "--input", str(path), "--format", "json"]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    role["inputs"]["password"] = role["outputs"]["password"] = "hunter2"
+    path.write_text(json.dumps(document))
+    assert main(["policy", "check", "--input", str(path), "--format", "json"]) == 1
+    assert {f["ruleId"] for f in json.loads(capsys.readouterr().out)["findings"]} == {"OPS-XC-001"}
