@@ -113,7 +113,6 @@ def build(
             notice_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
         ),
     )
-    del model, providers  # the domain components (one per issue) take these
 
 
 def main() -> None:
