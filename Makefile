@@ -33,8 +33,8 @@ plan: $(STAMP)
 
 ## The whole test suite.
 test: $(STAMP) $(SYSTEM_STAMP)
-	$(BIN)/python -m pytest -n 2
 	node --test tests/node/*.test.js
+	$(BIN)/python -m pytest -n 2
 
 ## Generated docs are current and every command the docs and workflows show is valid (part of `make test`).
 docs-check: $(STAMP)
