@@ -135,3 +135,4 @@ def test_cli_refuses_a_file_as_out_dir(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2
     assert "must be a directory" in capsys.readouterr().err
     assert target.read_text() == "keep me"
+

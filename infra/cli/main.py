@@ -7,15 +7,25 @@ Exit codes: 0 clean, 1 a finding (a mandatory policy, a broken chain),
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from infra.cli import access_diff_cmd, access_report_cmd, audit_cmd, db_cmd, docs_cmd, plan_cmd, policy_cmd
 from infra.errors import UsageError
 
 EXIT_USAGE = 2
 
-COMMANDS = (plan_cmd, docs_cmd, access_report_cmd, access_diff_cmd, policy_cmd, db_cmd, audit_cmd)
+# Command name -> the module that registers and runs it. A run imports only its own
+# command's module, so `opshub plan` never pays for psycopg or the report renderers.
+COMMANDS = {
+    "plan": "infra.cli.plan_cmd",
+    "docs": "infra.cli.docs_cmd",
+    "access-report": "infra.cli.access_report_cmd",
+    "access-diff": "infra.cli.access_diff_cmd",
+    "policy": "infra.cli.policy_cmd",
+    "db": "infra.cli.db_cmd",
+    "audit": "infra.cli.audit_cmd",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,16 +34,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The CLI parser; with `only`, just that command is registered (the others are not imported)."""
     parser = _Parser(prog="opshub", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in COMMANDS:
-        command.register(sub)
+    for name, module in COMMANDS.items():
+        if only in (None, name):
+            importlib.import_module(module).register(sub)
     return parser
 
 
+def _command_named(argv: Sequence[str]) -> str | None:
+    first = next((word for word in argv if not word.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_named(argv)).parse_args(argv)
     try:
         return args.run(args)
     except UsageError as exc:

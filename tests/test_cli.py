@@ -1,0 +1,44 @@
+"""The `opshub` entry point: each command registers under its name and loads on its own."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from infra.cli.main import COMMANDS, build_parser, main
+
+
+def subcommands(parser: argparse.ArgumentParser) -> set[str]:
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
+    return set(action.choices)
+
+
+def test_the_full_parser_has_every_command() -> None:
+    assert subcommands(build_parser()) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_a_command_registers_under_its_own_name(name: str) -> None:
+    assert subcommands(build_parser(only=name)) == {name}
+
+
+def test_running_plan_does_not_import_the_other_commands() -> None:
+    probe = (
+        "import sys; from infra.cli.main import build_parser, _command_named; "
+        "build_parser(_command_named(['plan', '--out', 'x'])); "
+        "print(' '.join(m for m in sys.modules if m.startswith('infra.cli.') or m == 'psycopg'))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout.split()
+    assert "infra.cli.plan_cmd" in loaded
+    assert not {"infra.cli.audit_cmd", "infra.cli.db_cmd", "infra.cli.access_diff_cmd", "psycopg"} & set(loaded)
+
+
+def test_an_unknown_command_exits_2_listing_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["teleport"])
+
+    assert raised.value.code == 2
+    assert "invalid choice: 'teleport'" in capsys.readouterr().err
