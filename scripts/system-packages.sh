@@ -7,6 +7,7 @@ set -euo pipefail
 test_packages=(
   postgresql-15          # initdb/pg_ctl for the throwaway test clusters
   postgresql-15-pgtap    # pgTAP for the RLS tests
+  postgresql-15-cron     # pg_cron, preloaded by the test clusters: the job that keeps ops_audit partitions ahead
   libtap-parser-sourcehandler-pgtap-perl # pg_prove (only a Recommends of postgresql-15-pgtap)
   prometheus             # promtool: check and unit-test the generated rules
   prometheus-alertmanager # amtool: check the routing tree

@@ -30,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"created {created} (Pulumi declares it in a stack)")
     for name in result.applied:
         print(f"applied {name}")
+    for notice in result.notices:
+        print(f"notice: {notice}")
     if result.settings_changed:
         print(f"ops_audit.settings: roles claim {config.roles_claim!r}")
     if not result.changed:

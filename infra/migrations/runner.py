@@ -16,7 +16,8 @@ One call of `migrate()`:
    ops_audit.settings up to date;
 
 all in ONE transaction: any failure rolls everything back. With nothing
-pending and unchanged settings it changes nothing.
+pending and unchanged settings it changes nothing. The notices the files
+raise (e.g. 0005's "pg_cron is not enabled") come back in the result.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class MigrateResult:
     applied: tuple[str, ...]
     created: tuple[str, ...]
     settings_changed: bool
+    notices: tuple[str, ...] = ()  # what the applied files said with `raise notice`
 
     @property
     def changed(self) -> bool:
@@ -198,7 +200,9 @@ def write_settings(conn: psycopg.Connection, settings: AuditSettings) -> bool:
 def migrate(dsn: str, settings: AuditSettings, directory: Path = MIGRATIONS_DIR) -> MigrateResult:
     """Apply what is pending in one transaction; see the module docstring."""
     migrations = load_migrations(directory)
+    notices: list[str] = []
     with connect(dsn) as conn:
+        conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
         try:
             with conn.transaction():
                 conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
@@ -213,4 +217,4 @@ def migrate(dsn: str, settings: AuditSettings, directory: Path = MIGRATIONS_DIR)
                 settings_changed = write_settings(conn, settings)
         except psycopg.Error as exc:
             raise MigrationError("database", [f"rolled back: {str(exc).strip()}"]) from None
-    return MigrateResult(tuple(m.name for m in pending), tuple(created), settings_changed)
+    return MigrateResult(tuple(m.name for m in pending), tuple(created), settings_changed, tuple(notices))

@@ -68,7 +68,7 @@ def test_no_ops_audit_function_is_executable_by_public(shared_audit_db):
 
 
 @pytest.mark.parametrize("function", ["create_month_partition(date)", "ensure_partitions(integer)",
-                                      "detach_partition(date,bigint,bytea)"])
+                                      "detach_partition(date,bigint,bytea)", "schedule_partition_job()"])
 @pytest.mark.parametrize("role", ["authenticated", "anon", "service_role", "ops_audit_writer", "ops_audit_reader"])
 def test_maintenance_routines_are_owner_only(shared_audit_db, function, role):
     assert rows(shared_audit_db, "select has_function_privilege(%s, %s, 'execute')", role, f"ops_audit.{function}") == [(False,)]

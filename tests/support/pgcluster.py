@@ -14,6 +14,12 @@ which is why the Pulumi provider uses sslmode=require; libpq's default
 fsync is off as well: the cluster is thrown away, and durability would only
 measure the disk of the machine running the tests.
 
+When pg_cron is installed (Debian `postgresql-15-cron`) the server preloads it
+with `cron.database_name = 'postgres'`, the database pg_cron lives in on
+Supabase too; the extension itself is only created by `enable_pg_cron(conn)`,
+as Supabase's dashboard does. Jobs run in background workers, because a job's
+libpq login to 127.0.0.1 would need a password here.
+
 PostgreSQL refuses to run as root. As root the server runs as the `postgres`
 OS user (created by Debian's postgresql-15 package) through `runuser`, and the
 temp dir is chowned to it; otherwise it runs as the current user.
@@ -45,6 +51,7 @@ ADMIN_PASSWORD = "postgres-admin-pw"
 AUTHENTICATOR_PASSWORD = "authenticator-pw"
 SERVER_OS_USER = "postgres"
 START_ATTEMPTS = 3
+CRON_DATABASE = "postgres"  # pg_cron's database: the only one its extension can be created in
 
 
 class PgClusterError(RuntimeError):
@@ -63,6 +70,22 @@ def find_bindir() -> Path:
         if (path / "initdb").exists() and (path / "pg_ctl").exists():
             return path
     raise PgClusterError(f"initdb/pg_ctl not found in {', '.join(map(str, candidates))}; install postgresql-15")
+
+
+def has_pg_cron(bindir: Path) -> bool:
+    """True when pg_cron's library is installed beside this server (bindir/../lib)."""
+    return (bindir.parent / "lib" / "pg_cron.so").exists()
+
+
+def pg_cron_settings(bindir: Path) -> dict[str, str]:
+    """Server settings that preload pg_cron, or none when it is not installed."""
+    if not has_pg_cron(bindir):
+        return {}
+    return {
+        "shared_preload_libraries": "'pg_cron'",
+        "cron.database_name": f"'{CRON_DATABASE}'",
+        "cron.use_background_workers": "on",
+    }
 
 
 def free_port() -> int:
@@ -94,7 +117,7 @@ class PgCluster:
         self.logfile = self.root / "server.log"
         self.port = 0
         self.host = "127.0.0.1"
-        self.settings = settings or {}
+        self.settings = {**pg_cron_settings(self.bindir), **(settings or {})}
         self._os_user = _server_user()
         self._running = False
 
@@ -242,6 +265,25 @@ create or replace function auth.role() returns text language sql stable as $$
     )::text
 $$;
 """
+
+
+# What enabling pg_cron in Supabase's dashboard does, as the superuser
+# (supabase/postgres ansible/files/postgresql_extension_custom_scripts/pg_cron/
+# after-create.sql): the extension, and the admin's rights on its schema, with
+# cron.job itself only readable (its RLS shows each user their own jobs).
+PG_CRON_SQL = f"""
+create extension if not exists pg_cron schema pg_catalog;
+grant usage on schema cron to {ADMIN_USER} with grant option;
+grant all on all functions in schema cron to {ADMIN_USER} with grant option;
+grant all privileges on all tables in schema cron to {ADMIN_USER} with grant option;
+revoke all on table cron.job from {ADMIN_USER};
+grant select on table cron.job to {ADMIN_USER} with grant option;
+"""
+
+
+def enable_pg_cron(conn: psycopg.Connection) -> None:
+    """Enable pg_cron as Supabase's dashboard does (superuser, in CRON_DATABASE only)."""
+    conn.execute(PG_CRON_SQL)
 
 
 def install_supabase(conn: psycopg.Connection) -> None:
