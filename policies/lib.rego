@@ -79,21 +79,19 @@ targets_of(r, key, type_token) := [t |
 	t.__type == type_token
 ]
 
-# Provider settings arrive as JSON strings on the wire, objects in hand-written input.
-as_object(value) := json.unmarshal(value) if {
-	is_string(value)
-	json.is_valid(value)
-}
-
-as_object(value) := value if is_object(value)
-
-# JSON strings decoded, anything else as it is (allowedAccountIds may be either).
+# JSON strings decoded, anything else as it is: provider settings and IAM documents
+# arrive as JSON strings on the wire, as objects in hand-written input.
 decoded(value) := json.unmarshal(value) if {
 	is_string(value)
 	json.is_valid(value)
 }
 
 decoded(value) := value if not is_string(value)
+
+as_object(value) := doc if {
+	doc := decoded(value)
+	is_object(doc)
+}
 
 as_array(value) := value if is_array(value)
 
@@ -103,8 +101,6 @@ as_array(value) := [value] if not is_array(value)
 # Auth0
 
 auth0_roles := resources_of("auth0:index/role:Role")
-
-secret_type := "aws:secretsmanager/secret:Secret"
 
 # [role URN, role name, permission] for every permission a role holds, through
 # RolePermissions (one resource per role) or RolePermission (one per permission).
@@ -168,6 +164,8 @@ document_allows(doc, action) if {
 # ---------------------------------------------------------------------------
 # AWS Secrets Manager
 
+secret_type := "aws:secretsmanager/secret:Secret"
+
 aws_secrets := resources_of(secret_type)
 
 secret_rotations := resources_of("aws:secretsmanager/secretRotation:SecretRotation")
@@ -178,10 +176,10 @@ secret_model_key(secret) := key if {
 	endswith(prop(secret, "name", ""), concat("", ["/", key]))
 }
 
-# Days between rotations: 30 for database credentials, 90 for the rest.
+# Days between rotations: 30 for database credentials, 90 for the rest (and for a secret the model does not know).
 rotation_limit(secret) := model.secrets[secret_model_key(secret)].max_rotation_days
 
-rotation_limit(secret) := 90 if not secret_model_key(secret)
+rotation_limit(secret) := model.vendor_rotation_limit_days if not secret_model_key(secret)
 
 # "rate(30 days)" -> 30; other schedule expressions (cron) are not compared.
 rate_days(expression) := to_number(parts[0]) if {

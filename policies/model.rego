@@ -257,5 +257,6 @@ model := {
 			"payments:refund",
 			"access:review"
 		]
-	]
+	],
+	"vendor_rotation_limit_days": 90
 }

@@ -6,12 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
+from infra.config import REPO_ROOT
 from infra.policy.check import check_stack
 from infra.policy.engines import DEFAULT_ENGINE, ENGINES
 from infra.policy.inputs import load_resources
 from infra.policy.pack import PACK_DIR
 from infra.policy.report import render_json, render_sarif, render_text, with_source
-from infra.policy.waivers import WAIVERS_FILE
+from infra.policy.waivers import WAIVERS_FILE, WaiverError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,13 +28,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help=f"in-process Rego engine (default {DEFAULT_ENGINE})")
     check.add_argument("--opa-url", help="evaluate on a running OPA server that has policies/ loaded instead")
     check.add_argument("--policies", type=Path, default=PACK_DIR, help="the policy pack directory")
-    check.add_argument("--waivers", type=Path, default=WAIVERS_FILE, help="the waivers file")
+    check.add_argument("--waivers", type=Path, help=f"the waivers file (default {WAIVERS_FILE.relative_to(REPO_ROOT)}, if present)")
     check.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.waivers is not None and not args.waivers.is_file():
+        raise WaiverError(str(args.waivers), ["no such waivers file"])
     stack = load_resources(args.input)
-    report = check_stack(stack.resources, args.engine, args.opa_url, args.policies, args.waivers)
+    report = check_stack(stack.resources, args.engine, args.opa_url, args.policies, args.waivers or WAIVERS_FILE)
     report = with_source(report, str(args.input), stack.source_format)
     if args.format == "text":
         print(render_text(report))

@@ -44,4 +44,5 @@ def policy_model_data(model: AccessModel) -> dict[str, Any]:
             }
             for s in model.secrets
         },
+        "vendor_rotation_limit_days": VENDOR_ROTATION_LIMIT_DAYS,
     }

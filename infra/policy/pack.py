@@ -91,7 +91,7 @@ def classify(name: str) -> tuple[Enforcement, Scope] | None:
     return None
 
 
-def _metadata_blocks(text: str) -> list[tuple[dict, str, int]]:
+def _metadata_blocks(text: str, path: str, problems: list[str]) -> list[tuple[dict, str, int]]:
     """Each `# METADATA` block with the name and line of the rule head below it."""
     lines = text.splitlines()
     blocks = []
@@ -106,7 +106,12 @@ def _metadata_blocks(text: str) -> list[tuple[dict, str, int]]:
             body.append(lines[i][2:] if lines[i].startswith("# ") else lines[i][1:])
             i += 1
         head = RULE_HEAD.match(lines[i]) if i < len(lines) else None
-        blocks.append((yaml.safe_load("\n".join(body)) or {}, head.group(1) if head else "", i + 1))
+        try:
+            meta = yaml.safe_load("\n".join(body)) or {}
+        except yaml.YAMLError as exc:
+            problems.append(f"{path}:{i + 1}: METADATA is not valid YAML: {' '.join(str(exc).split())}")
+            continue
+        blocks.append((meta if isinstance(meta, dict) else {}, head.group(1) if head else "", i + 1))
     return blocks
 
 
@@ -156,7 +161,7 @@ def load_pack(directory: Path = PACK_DIR) -> PolicyPack:
     described: set[str] = set()
     heads = set().union(*(_rule_heads(t) for t in modules.values()))
     for path, text in modules.items():
-        for meta, name, line in _metadata_blocks(text):
+        for meta, name, line in _metadata_blocks(text, path, problems):
             if meta.get("scope") == "package":
                 continue
             rule = _rule(name, meta, path, line, problems)

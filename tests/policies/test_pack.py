@@ -77,9 +77,35 @@ def test_a_good_pack_loads(tmp_path: Path) -> None:
         ({"a.rego": GOOD_RULE + '\nwarn_other contains "y" if input.meh\n'}, "rule 'warn_other' has no METADATA"),
         ({"a.rego": GOOD_RULE, "b.rego": GOOD_RULE.replace("deny_something", "deny_twice")}, "OPS-TEST-001 is used more than once"),
         ({"a.rego": GOOD_RULE.replace("deny_something contains", "stack_deny_something contains")}, "findings set 'something' is not defined"),
+        ({"a.rego": GOOD_RULE.replace("# title: Something is forbidden", "# title: [unclosed")}, "METADATA is not valid YAML"),
     ],
-    ids=["no-id", "bad-id", "bad-severity", "two-packages", "no-metadata", "duplicate-id", "stack-without-findings"],
+    ids=["no-id", "bad-id", "bad-severity", "two-packages", "no-metadata", "duplicate-id", "stack-without-findings", "bad-yaml"],
 )
 def test_a_malformed_pack_is_refused_with_every_problem(files: dict, expected: str, tmp_path: Path) -> None:
     with pytest.raises(PolicyPackError, match=expected):
         load_pack(write_pack(tmp_path, **files))
+
+
+def test_check_files_are_named_for_what_they_forbid() -> None:
+    misnamed = [r.path for r in load_pack().rules if not Path(r.path).name.startswith("no_")]
+    assert not misnamed, f"name check files no_<what they forbid>.rego: {misnamed}"
+
+
+@pytest.mark.parametrize(
+    ("construct", "why"),
+    [
+        ("sprintf(", "regopy quotes builtin-made strings in sprintf and breaks its output; use concat"),
+        ("json.marshal(", "regopy fails to marshal some inputs and the rule goes silently undefined"),
+        ("(?i)", "regopy ignores inline regex flags; lower() the subject instead"),
+        ("rego.metadata", "neither in-process engine implements rego.metadata"),
+    ],
+)
+def test_the_pack_avoids_constructs_an_engine_misreads(construct: str, why: str) -> None:
+    """See docs/adr/0002-policy-engine.md; comments may mention them, code may not."""
+    offenders = [
+        f"{path}:{number}"
+        for path, text in load_pack().modules.items()
+        for number, line in enumerate(text.splitlines(), 1)
+        if construct in line.split("#", 1)[0]
+    ]
+    assert not offenders, f"{construct} at {offenders}: {why}"

@@ -105,3 +105,9 @@ def test_the_committed_waivers_file_is_valid() -> None:
     from infra.policy.waivers import load_waivers
 
     assert load_waivers(known_rules=frozenset(load_pack().rule_by_id)) == ()
+
+
+def test_a_named_waivers_file_that_does_not_exist_exits_2(stack_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.yaml"
+    assert main(["policy", "check", "--input", str(stack_file), "--waivers", str(missing)]) == 2
+    assert f"{missing}: 1 problem" in capsys.readouterr().err
