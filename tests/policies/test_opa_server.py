@@ -63,9 +63,14 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def _serve_then_drop_engine(server: OpaStandIn) -> None:
+    server.serve_forever()
+    server._engine = None  # made on this thread, so it must be dropped here too  # noqa: SLF001
+
+
 def serve(loaded: bool) -> Iterator[OpaStandIn]:
     server = OpaStandIn(loaded)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=_serve_then_drop_engine, args=(server,), daemon=True)
     thread.start()
     try:
         yield server
