@@ -3,63 +3,50 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 
 from infra.errors import ModelError
 from infra.model.access import AccessModel, parse_model
-
-
-def role(data: dict, name: str) -> dict:
-    return next(r for r in data["roles"] if r["name"] == name)
-
-
-@dataclass(frozen=True)
-class Breakage:
-    test_id: str
-    change: Callable[[dict], None]
-    expect: str
-
+from tests.support.model_edits import ModelChange, role_of
 
 BREAKAGES = [
-    Breakage("undeclared-permission", lambda d: role(d, "ops-sre")["permissions"].append("incidents:delete"),
+    ModelChange("undeclared-permission", lambda d: role_of(d, "ops-sre")["permissions"].append("incidents:delete"),
              "role 'ops-sre': grants undeclared permission 'incidents:delete'"),
-    Breakage("duplicate-role", lambda d: d["roles"].append(copy.deepcopy(role(d, "ops-viewer"))),
+    ModelChange("duplicate-role", lambda d: d["roles"].append(copy.deepcopy(role_of(d, "ops-viewer"))),
              "role 'ops-viewer': declared more than once"),
-    Breakage("unknown-mfa-factor", lambda d: role(d, "ops-sre")["mfa"].append("carrier-pigeon"),
+    ModelChange("unknown-mfa-factor", lambda d: role_of(d, "ops-sre")["mfa"].append("carrier-pigeon"),
              "role 'ops-sre': unknown MFA factor 'carrier-pigeon'"),
-    Breakage("read-only-role-writes", lambda d: role(d, "ops-viewer")["permissions"].append("payments:refund"),
+    ModelChange("read-only-role-writes", lambda d: role_of(d, "ops-viewer")["permissions"].append("payments:refund"),
              "role 'ops-viewer': is read_only but grants writing permission 'payments:refund'"),
-    Breakage("privileged-role-with-otp", lambda d: role(d, "ops-payments")["mfa"].append("otp"),
+    ModelChange("privileged-role-with-otp", lambda d: role_of(d, "ops-payments")["mfa"].append("otp"),
              "role 'ops-payments': is privileged, so its MFA must be phishing-resistant; remove ['otp']"),
-    Breakage("sod-pair-on-one-role", lambda d: role(d, "ops-payments")["permissions"].append("audit:export"),
+    ModelChange("sod-pair-on-one-role", lambda d: role_of(d, "ops-payments")["permissions"].append("audit:export"),
              "role 'ops-payments': holds both 'payments:refund' and 'audit:export'"),
-    Breakage("route-to-undeclared-permission", lambda d: d["routes"].append({"method": "GET", "path": "/ops/x", "permission": "x:read"}),
+    ModelChange("route-to-undeclared-permission", lambda d: d["routes"].append({"method": "GET", "path": "/ops/x", "permission": "x:read"}),
              "route GET /ops/x: needs undeclared permission 'x:read'"),
-    Breakage("identity-reads-undeclared-secret", lambda d: d["identities"][0]["reads_secrets"].append("stripe/live-key"),
+    ModelChange("identity-reads-undeclared-secret", lambda d: d["identities"][0]["reads_secrets"].append("stripe/live-key"),
              "identity 'ops-hub-runtime': reads undeclared secret 'stripe/live-key'"),
-    Breakage("lambda-rotation-too-slow", lambda d: d["secrets"][-2].update(rotation_days=45),
+    ModelChange("lambda-rotation-too-slow", lambda d: d["secrets"][-2].update(rotation_days=45),
              "rotation_days 45 exceeds 30 for lambda rotation"),
-    Breakage("reminder-rotation-too-slow", lambda d: d["secrets"][0].update(rotation_days=120),
+    ModelChange("reminder-rotation-too-slow", lambda d: d["secrets"][0].update(rotation_days=120),
              "secret 'strapi/api-token': rotation_days 120 exceeds 90"),
-    Breakage("bad-permission-name", lambda d: d["permissions"].append({"name": "Refund", "description": "x", "writes": True}),
+    ModelChange("bad-permission-name", lambda d: d["permissions"].append({"name": "Refund", "description": "x", "writes": True}),
              "permission name 'Refund' must have the form domain:action"),
-    Breakage("unknown-field", lambda d: role(d, "ops-sre").update(superpowers=True),
+    ModelChange("unknown-field", lambda d: role_of(d, "ops-sre").update(superpowers=True),
              "roles[4] (ops-sre).superpowers: Extra inputs are not permitted"),
 ]
 
 
 @pytest.mark.parametrize("case", BREAKAGES, ids=[b.test_id for b in BREAKAGES])
-def test_broken_model_is_refused_naming_the_culprit(case: Breakage, access_model_data: dict) -> None:
+def test_broken_model_is_refused_naming_the_culprit(case: ModelChange, access_model_data: dict) -> None:
     data = copy.deepcopy(access_model_data)
     case.change(data)
 
     with pytest.raises(ModelError) as raised:
         parse_model(data, "test model")
 
-    assert any(case.expect in p for p in raised.value.problems), raised.value.problems
+    assert any(case.message in p for p in raised.value.problems), raised.value.problems
 
 
 def test_committed_model_is_valid(access_model: AccessModel) -> None:

@@ -7,45 +7,32 @@ swapped for a broken copy written to a temporary directory.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 
-
-
-def _role(data: dict, name: str) -> dict:
-    return next(r for r in data["roles"] if r["name"] == name)
-
-
-@dataclass(frozen=True)
-class BrokenModel:
-    test_id: str
-    change: Callable[[dict], None]
-    message: str
-
+from tests.support.model_edits import ModelChange, role_of
 
 CASES = [
-    BrokenModel(
+    ModelChange(
         "undeclared-permission",
-        lambda d: _role(d, "ops-payments")["permissions"].append("payments:*"),
+        lambda d: role_of(d, "ops-payments")["permissions"].append("payments:*"),
         "role 'ops-payments': grants undeclared permission 'payments:*'",
     ),
-    BrokenModel(
+    ModelChange(
         "duplicate-role",
-        lambda d: d["roles"].append(copy.deepcopy(_role(d, "ops-sre"))),
+        lambda d: d["roles"].append(copy.deepcopy(role_of(d, "ops-sre"))),
         "role 'ops-sre': declared more than once",
     ),
-    BrokenModel(
+    ModelChange(
         "unknown-mfa-factor",
-        lambda d: _role(d, "ops-admin")["mfa"].append("sms"),
+        lambda d: role_of(d, "ops-admin")["mfa"].append("sms"),
         "role 'ops-admin': unknown MFA factor 'sms'",
     ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.test_id for c in CASES])
-def test_plan_exits_2_naming_the_role(case: BrokenModel, access_model_data: dict, plan_cli_with_model) -> None:
+def test_plan_exits_2_naming_therole(case: ModelChange, access_model_data: dict, plan_cli_with_model) -> None:
     data = copy.deepcopy(access_model_data)
     case.change(data)
 

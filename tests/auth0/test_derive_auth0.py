@@ -17,10 +17,7 @@ from infra.derive.auth0 import (
 )
 from infra.errors import ModelError
 from infra.model.access import AccessModel, parse_model
-
-
-def _role(data: dict, name: str) -> dict:
-    return next(r for r in data["roles"] if r["name"] == name)
+from tests.support.model_edits import role_of
 
 
 def test_scopes_are_exactly_the_model_permissions(access_model: AccessModel, prod_config: StackConfig) -> None:
@@ -48,7 +45,7 @@ def test_every_privileged_role_needs_a_phishing_resistant_factor(access_model: A
 
 def test_a_non_privileged_role_that_only_accepts_webauthn_is_strict_too(access_model_data: dict, prod_config: StackConfig) -> None:
     data = copy.deepcopy(access_model_data)
-    _role(data, "ops-sre")["mfa"] = ["webauthn-roaming"]
+    role_of(data, "ops-sre")["mfa"] = ["webauthn-roaming"]
 
     decl = derive_auth(parse_model(data), prod_config)
 

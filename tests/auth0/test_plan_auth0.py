@@ -27,6 +27,7 @@ from tests.auth0.plan_reading import (
     declared_role_permissions,
     linked,
 )
+from tests.support.model_edits import role_of
 
 
 def _only(plan: Plan, token: str) -> dict:
@@ -139,9 +140,6 @@ def test_every_auth0_resource_uses_the_explicit_auth0_provider(prod_plan: Plan) 
     assert wrong == []
 
 
-def _role_dict(data: dict, name: str) -> dict:
-    return next(r for r in data["roles"] if r["name"] == name)
-
 
 def test_a_role_removed_from_the_model_is_no_longer_declared(plan_model: Callable[[dict], Plan], access_model_data: dict) -> None:
     data = copy.deepcopy(access_model_data)
@@ -160,7 +158,7 @@ def test_a_permission_removed_from_the_model_is_no_longer_declared(plan_model: C
     data["routes"] = [r for r in data["routes"] if r["permission"] != "comms:send"]
     for integration in data["integrations"]:
         integration["grants"].pop("comms:send", None)
-    _role_dict(data, "ops-lifecycle")["permissions"].remove("comms:send")
+    role_of(data, "ops-lifecycle")["permissions"].remove("comms:send")
 
     plan = plan_model(data)
 

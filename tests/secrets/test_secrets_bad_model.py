@@ -3,63 +3,47 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 
 from infra.errors import ModelError
 from infra.model.access import parse_model
-
-
-def secret(data: dict, key: str) -> dict:
-    return next(s for s in data["secrets"] if f"{s['vendor']}/{s['purpose']}" == key)
-
-
-def identity(data: dict, name: str) -> dict:
-    return next(i for i in data["identities"] if i["name"] == name)
+from tests.support.model_edits import ModelChange, identity_of, secret_of
 
 
 def drop_stripe_secret(data: dict) -> None:
-    data["secrets"].remove(secret(data, "stripe/secret-key"))
-    identity(data, "ops-hub-runtime")["reads_secrets"].remove("stripe/secret-key")
-
-
-@dataclass(frozen=True)
-class BadSecrets:
-    test_id: str
-    change: Callable[[dict], None]
-    message: str
+    data["secrets"].remove(secret_of(data, "stripe/secret-key"))
+    identity_of(data, "ops-hub-runtime")["reads_secrets"].remove("stripe/secret-key")
 
 
 CASES = [
-    BadSecrets("vendor-without-secret", drop_stripe_secret,
+    ModelChange("vendor-without-secret", drop_stripe_secret,
                "integration 'stripe': has no secret; declare its credential under secrets (vendor: stripe)"),
-    BadSecrets("secret-without-rotation-plan", lambda d: secret(d, "payu/client-secret").pop("rotation"),
+    ModelChange("secret-without-rotation-plan", lambda d: secret_of(d, "payu/client-secret").pop("rotation"),
                "secrets[3].rotation: Field required"),
-    BadSecrets("runtime-reads-undeclared-secret",
-               lambda d: identity(d, "ops-hub-runtime")["reads_secrets"].append("stripe/restricted-key"),
+    ModelChange("runtime-reads-undeclared-secret",
+               lambda d: identity_of(d, "ops-hub-runtime")["reads_secrets"].append("stripe/restricted-key"),
                "identity 'ops-hub-runtime': reads undeclared secret 'stripe/restricted-key'"),
-    BadSecrets("runtime-reads-master-secret",
-               lambda d: identity(d, "ops-hub-runtime")["reads_secrets"].append("supabase/master"),
+    ModelChange("runtime-reads-master-secret",
+               lambda d: identity_of(d, "ops-hub-runtime")["reads_secrets"].append("supabase/master"),
                "identity 'ops-hub-runtime': reads master secret 'supabase/master', which only its rotation Lambda may read"),
-    BadSecrets("lambda-rotation-without-master", lambda d: secret(d, "supabase/ops-hub-writer").pop("master"),
+    ModelChange("lambda-rotation-without-master", lambda d: secret_of(d, "supabase/ops-hub-writer").pop("master"),
                "secret 'supabase/ops-hub-writer': lambda rotation needs master"),
-    BadSecrets("undeclared-master", lambda d: secret(d, "supabase/ops-hub-writer").update(master="supabase/root"),
+    ModelChange("undeclared-master", lambda d: secret_of(d, "supabase/ops-hub-writer").update(master="supabase/root"),
                "secret 'supabase/ops-hub-writer': master 'supabase/root' is not a declared secret"),
-    BadSecrets("master-of-another-vendor",
-               lambda d: secret(d, "supabase/ops-hub-writer").update(master="stripe/secret-key"),
+    ModelChange("master-of-another-vendor",
+               lambda d: secret_of(d, "supabase/ops-hub-writer").update(master="stripe/secret-key"),
                "master 'stripe/secret-key' must be a reminder-rotated secret of vendor 'supabase'"),
-    BadSecrets("reminder-secret-naming-a-master",
-               lambda d: secret(d, "slack/webhook-url").update(master="supabase/master"),
+    ModelChange("reminder-secret-naming-a-master",
+               lambda d: secret_of(d, "slack/webhook-url").update(master="supabase/master"),
                "secret 'slack/webhook-url': lambda rotation needs master (the secret that can ALTER ROLE), and only lambda"),
-    BadSecrets("unknown-runs-on", lambda d: identity(d, "audit-export-job").update(runs_on="vm"),
+    ModelChange("unknown-runs-on", lambda d: identity_of(d, "audit-export-job").update(runs_on="vm"),
                "identities[2] (audit-export-job).runs_on: Input should be 'lambda' or 'ecs'"),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.test_id for c in CASES])
-def test_model_refuses_it(case: BadSecrets, access_model_data: dict) -> None:
+def test_model_refuses_it(case: ModelChange, access_model_data: dict) -> None:
     data = copy.deepcopy(access_model_data)
     case.change(data)
 
@@ -70,7 +54,7 @@ def test_model_refuses_it(case: BadSecrets, access_model_data: dict) -> None:
 
 
 @pytest.mark.parametrize("case", CASES[:4], ids=[c.test_id for c in CASES[:4]])
-def test_plan_exits_2_and_writes_nothing(case: BadSecrets, access_model_data: dict, plan_cli_with_model) -> None:
+def test_plan_exits_2_and_writes_nothing(case: ModelChange, access_model_data: dict, plan_cli_with_model) -> None:
     data = copy.deepcopy(access_model_data)
     case.change(data)
 

@@ -1,0 +1,27 @@
+"""Edits of a raw access model for tests: find an entry, and a named, described change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+def role_of(data: dict, name: str) -> dict:
+    return next(r for r in data["roles"] if r["name"] == name)
+
+
+def secret_of(data: dict, key: str) -> dict:
+    return next(s for s in data["secrets"] if f"{s['vendor']}/{s['purpose']}" == key)
+
+
+def identity_of(data: dict, name: str) -> dict:
+    return next(i for i in data["identities"] if i["name"] == name)
+
+
+@dataclass(frozen=True)
+class ModelChange:
+    """A change to the raw model, and the text the refusal must contain."""
+
+    test_id: str
+    change: Callable[[dict], None]
+    message: str
