@@ -28,6 +28,7 @@ SHELL_OPERATORS = {"|", "||", "&&", ";", ">", ">>", "<", "2>"}
 # Pulumi CLI commands the docs may show, with the flags each accepts (Pulumi CLI reference).
 PULUMI_COMMANDS: dict[str, set[str]] = {
     "login": set(),
+    "plugin install": set(),
     "stack select": set(),
     "stack init": set(),
     "stack history": set(),
