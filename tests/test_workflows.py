@@ -60,3 +60,13 @@ def test_deploy_waits_for_the_prod_environment_approval() -> None:
     triggers = deploy[True]  # YAML 1.1 reads the bare key `on` as a boolean
     assert triggers == {"push": {"branches": ["main"]}}
     assert all(job["environment"] == "prod" for job in deploy["jobs"].values())
+
+
+def test_the_opa_analyzer_is_installed_before_the_pack_is_used() -> None:
+    for path in WORKFLOWS:
+        for name, job in load(path)["jobs"].items():
+            steps = job["steps"]
+            uses_pack = [i for i, s in enumerate(steps) if "policyPacks" in s.get("with", {})]
+            installs = [i for i, s in enumerate(steps) if "pulumi plugin install analyzer policy-opa" in s.get("run", "")]
+            if uses_pack:
+                assert installs and installs[0] < uses_pack[0], f"{path.name}:{name} uses the pack before installing its analyzer"
