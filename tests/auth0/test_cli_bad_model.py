@@ -33,10 +33,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.test_id for c in CASES])
 def test_plan_exits_2_naming_therole(case: ModelChange, access_model_data: dict, plan_cli_with_model) -> None:
-    data = copy.deepcopy(access_model_data)
-    case.change(data)
-
-    run = plan_cli_with_model(data)
+    run = plan_cli_with_model(case.applied_to(access_model_data))
 
     assert run.code == 2, f"expected exit 2, got {run.code}; stderr: {run.err}"
     assert case.message in run.err, run.err

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import pytest
+
+from infra.errors import ModelError
+from infra.model.access import parse_model
 
 
 def role_of(data: dict, name: str) -> dict:
@@ -25,3 +31,14 @@ class ModelChange:
     test_id: str
     change: Callable[[dict], None]
     message: str
+
+    def applied_to(self, model_data: dict) -> dict:
+        data = copy.deepcopy(model_data)
+        self.change(data)
+        return data
+
+    def refusal(self, model_data: dict) -> list[str]:
+        """The problems the model validation reports for the changed model; it must refuse it."""
+        with pytest.raises(ModelError) as raised:
+            parse_model(self.applied_to(model_data), "test model")
+        return raised.value.problems
