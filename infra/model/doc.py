@@ -7,16 +7,16 @@ segregation-of-duties pairs, and what the machine clients are granted in Auth0.
 
 from __future__ import annotations
 
-from infra.derive.auth0 import ACCESS_REVIEW_IDENTITY, ACCESS_REVIEW_MANAGEMENT_SCOPES, needs_phishing_resistant
+from infra.derive.auth0 import (
+    ACCESS_REVIEW_IDENTITY,
+    ACCESS_REVIEW_MANAGEMENT_SCOPES,
+    needs_phishing_resistant,
+)
+from infra.markdown import table
 from infra.model.access import AccessModel
 
 YES = "yes"
 HELD = "✓"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
 def _code(names: list[str] | tuple[str, ...]) -> str:
@@ -47,7 +47,7 @@ def _roles_section(model: AccessModel) -> list[str]:
         "Every role requires MFA. A privileged role holds a privileged permission and accepts only",
         "phishing-resistant factors; the post-login Action denies a sign-in that used another factor.",
         "",
-        *_table(["role", "description", "read-only", "privileged", "MFA"], rows),
+        *table(["role", "description", "read-only", "privileged", "MFA"], rows),
     ]
 
 
@@ -64,7 +64,7 @@ def _matrix_section(model: AccessModel) -> list[str]:
         "",
         "Each role's Auth0 `RolePermissions` hold exactly the marked permissions of the ops API.",
         "",
-        *_table(["permission", "flags", *(f"`{r}`" for r in roles)], [*rows, mfa_row]),
+        *table(["permission", "flags", *(f"`{r}`" for r in roles)], [*rows, mfa_row]),
     ]
 
 
@@ -74,7 +74,7 @@ def _routes_section(model: AccessModel) -> list[str]:
         perm = model.permission_by_name[route.permission]
         reached_by = [r.name for r in model.roles if route.permission in r.permissions]
         rows.append([route.method, f"`{route.path}`", f"`{route.permission}`", YES if perm.writes else "", _code(reached_by)])
-    return ["## /ops routes", "", *_table(["method", "path", "permission", "writes", "roles"], rows)]
+    return ["## /ops routes", "", *table(["method", "path", "permission", "writes", "roles"], rows)]
 
 
 def _sod_section(model: AccessModel) -> list[str]:
@@ -84,14 +84,14 @@ def _sod_section(model: AccessModel) -> list[str]:
         "",
         "No role holds both permissions of a pair.",
         "",
-        *_table(["permissions", "reason"], rows),
+        *table(["permissions", "reason"], rows),
     ]
 
 
 def _machine_section(model: AccessModel) -> list[str]:
     rows = [[f"`{i.name}`", "ops API", _code(i.api_permissions)] for i in model.identities if i.api_permissions]
     rows.append([f"`{ACCESS_REVIEW_IDENTITY}`", "Auth0 Management API (own client)", _code(ACCESS_REVIEW_MANAGEMENT_SCOPES)])
-    return ["## Machine clients in Auth0", "", *_table(["identity", "audience", "scopes"], rows)]
+    return ["## Machine clients in Auth0", "", *table(["identity", "audience", "scopes"], rows)]
 
 
 def render_access_model_doc(model: AccessModel) -> str:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 
 from infra.derive.policy import policy_model_data
+from infra.markdown import cell
 from infra.model.access import load_model
 from infra.policy.pack import load_pack
 
@@ -23,12 +24,10 @@ def model_rego() -> str:
     )
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
 def catalogue_md() -> str:
-    from infra.generated import HEADER  # imported late: infra.generated registers this module's generators
+    from infra.generated import (
+        HEADER,  # imported late: infra.generated registers this module's generators
+    )
 
     pack = load_pack()
     lines = [
@@ -41,11 +40,11 @@ def catalogue_md() -> str:
         "|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r.id} | {r.severity} | {r.enforcement}, {r.scope} | {_cell(r.title)} | `{r.name}` (`policies/{r.path}`) | {_cell(r.remediation)} |"
+        f"| {r.id} | {r.severity} | {r.enforcement}, {r.scope} | {cell(r.title)} | `{r.name}` (`policies/{r.path}`) | {cell(r.remediation)} |"
         for r in pack.rules
     ]
     lines += ["", "## Descriptions", ""]
-    lines += [f"- **{r.id} {_cell(r.title)}.** {_cell(r.description)}" for r in pack.rules]
+    lines += [f"- **{r.id} {cell(r.title)}.** {cell(r.description)}" for r in pack.rules]
     return "\n".join(lines) + "\n"
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.markdown import cell
 from infra.report.findings import finding_key
-from infra.report.render_md import md_cell
 
 
 def _changes(before: list[str], after: list[str]) -> dict[str, list[str]]:
@@ -156,11 +156,11 @@ def _change_rows(changes: dict[str, dict], labels: dict[str, str] | None = None)
         for fieldname, change in fields.items():
             label = (labels or {}).get(fieldname, fieldname.replace("_", " "))
             if isinstance(change, list):
-                rows.append(f"| `{subject}` | {label} | {md_cell(', '.join(change))} | |")
+                rows.append(f"| `{subject}` | {label} | {cell(', '.join(change))} | |")
             elif "from" in change:
-                rows.append(f"| `{subject}` | {label} | {md_cell(change['to'])} | {md_cell(change['from'])} |")
+                rows.append(f"| `{subject}` | {label} | {cell(change['to'])} | {cell(change['from'])} |")
             else:
-                rows.append(f"| `{subject}` | {label} | {md_cell(', '.join(change.get('added', [])))} | {md_cell(', '.join(change.get('removed', [])))} |")
+                rows.append(f"| `{subject}` | {label} | {cell(', '.join(change.get('added', [])))} | {cell(', '.join(change.get('removed', [])))} |")
     return rows
 
 
@@ -171,7 +171,7 @@ def _table(title: str, rows: list[str], subject: str) -> list[str]:
 
 
 def _list(title: str, items: list[str]) -> list[str]:
-    return [f"### {title}", "", *[f"- {md_cell(i)}" for i in items], ""] if items else []
+    return [f"### {title}", "", *[f"- {cell(i)}" for i in items], ""] if items else []
 
 
 def _finding_lines(findings: list[dict]) -> list[str]:

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra import markdown
 from infra.report.sections import Section, Table, sections
-
-
-def md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def md_table(table: Table) -> list[str]:
     lines = [f"**{table.caption}**", ""] if table.caption else []
     if not table.rows:
         return [*lines, "_None._", ""]
-    lines.append("| " + " | ".join(md_cell(h) for h in table.headers) + " |")
-    lines.append("|" + "---|" * len(table.headers))
-    lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in table.rows]
+    lines += markdown.table(
+        [markdown.cell(h) for h in table.headers], ([markdown.cell(c) for c in row] for row in table.rows)
+    )
     return [*lines, ""]
 
 
