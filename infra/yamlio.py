@@ -9,7 +9,11 @@ import yaml
 from infra.errors import UsageError
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (its wheels are), else the pure-Python one.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):
     """A SafeLoader on which a repeated mapping key is an error, not a silent overwrite."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -24,6 +28,11 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def parse_yaml(text: str) -> object:
+    """Parse YAML text, refusing duplicate keys; raises yaml.YAMLError."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_yaml_mapping(path: Path, error: type[UsageError]) -> dict:
     """Parse a YAML file whose top level must be a mapping, raising `error` otherwise."""
     try:
@@ -31,7 +40,7 @@ def load_yaml_mapping(path: Path, error: type[UsageError]) -> dict:
     except OSError as exc:
         raise error(str(path), [f"cannot read the file: {exc.strerror}"]) from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise error(str(path), [f"not valid YAML: {' '.join(str(exc).split())}"]) from None
     if not isinstance(data, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -34,6 +35,30 @@ def test_running_plan_does_not_import_the_other_commands() -> None:
     loaded = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout.split()
     assert "infra.cli.plan_cmd" in loaded
     assert not {"infra.cli.audit_cmd", "infra.cli.db_cmd", "infra.cli.access_diff_cmd", "psycopg"} & set(loaded)
+
+
+def test_a_whole_plan_leaves_the_database_driver_unloaded(tmp_path) -> None:
+    """The migrations resource reads only file digests in a plan; psycopg waits for a real database."""
+    probe = f"import sys; from infra.cli.main import main; main(['plan', '--out', {str(tmp_path)!r}]); print('psycopg' in sys.modules)"
+    ran = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    assert ran.stdout.split()[-1] == "False"
+
+
+def test_the_console_script_plans_exactly_what_main_plans(tmp_path: Path) -> None:
+    """`opshub` runs without the cyclic collector; the plan it writes must not change for that."""
+    opshub = Path(sys.executable).with_name("opshub")
+    ran = subprocess.run([opshub, "plan", "--out", tmp_path / "console"], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert main(["plan", "--out", str(tmp_path / "main")]) == 0
+
+    written = [(tmp_path / d / "resources.json").read_text() for d in ("console", "main")]
+    assert written[0] == written[1]
+
+
+def test_the_console_script_passes_on_the_exit_code() -> None:
+    ran = subprocess.run([Path(sys.executable).with_name("opshub"), "plan", "--stack", "nope", "--out", "x"], capture_output=True, text=True)
+    assert ran.returncode == 2
+    assert "Pulumi.nope.yaml" in ran.stderr
 
 
 def test_an_unknown_command_exits_2_listing_the_commands(capsys: pytest.CaptureFixture[str]) -> None:

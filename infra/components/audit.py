@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from infra.components.audit_migrations import OpsAuditMigrations
 from infra.derive.audit import AuditDecl, DbRole, admin_dsn
-from infra.migrations.runner import file_digests
+from infra.migrations.files import file_digests
 
 
 class OpsAuditArgs(BaseModel):

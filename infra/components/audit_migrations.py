@@ -17,7 +17,6 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
 from infra.derive.audit import AuditSettings
-from infra.migrations.runner import migrate
 
 # Inputs whose change means "run the runner again".
 TRIGGER_INPUTS = ("digests", "rolesClaim", "opsRoles", "readAllRoles")
@@ -32,6 +31,8 @@ def _settings(props: dict[str, Any]) -> AuditSettings:
 
 
 def _run(props: dict[str, Any]) -> dict[str, Any]:
+    from infra.migrations.runner import migrate  # psycopg only where a database is reached, never in a plan
+
     result = migrate(props["dsn"], _settings(props))
     outs = {k: v for k, v in props.items() if k != "dsn"}
     return {**outs, "lastApplied": list(result.applied)}

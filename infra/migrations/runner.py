@@ -23,7 +23,6 @@ raise (e.g. 0005's "pg_cron is not enabled") come back in the result.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +30,8 @@ import psycopg
 from psycopg import sql
 
 from infra.derive.audit import GROUP_ROLES, OWNER_ROLE, SCHEMA, SCHEMA_USAGE_ROLES, AuditSettings
-from infra.errors import UsageError
+from infra.migrations.files import MIGRATIONS_DIR, Migration, MigrationError, load_migrations
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent
-FILE_PATTERN = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
 # pg_advisory_xact_lock key: the first 8 bytes of sha256("opshub:ops_audit:migrations").
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"opshub:ops_audit:migrations").digest()[:8], "big", signed=True)
 SUPABASE_ROLES = ("anon", "authenticated", "service_role")
@@ -50,20 +47,6 @@ revoke all on ops_audit.schema_migrations from public;
 """
 
 
-class MigrationError(UsageError):
-    """The migrations cannot be applied; nothing was changed."""
-
-
-@dataclass(frozen=True)
-class Migration:
-    name: str
-    sql: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.sql.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class MigrateResult:
     applied: tuple[str, ...]
@@ -74,20 +57,6 @@ class MigrateResult:
     @property
     def changed(self) -> bool:
         return bool(self.applied or self.created or self.settings_changed)
-
-
-def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """The migration files in order; a .sql file with another name is an error, not skipped."""
-    files = sorted(directory.glob("*.sql"))
-    bad = [f.name for f in files if not FILE_PATTERN.match(f.name)]
-    if bad:
-        raise MigrationError(str(directory), [f"{name}: migration files must be named NNNN_name.sql" for name in bad])
-    return [Migration(f.name, f.read_text(encoding="utf-8")) for f in files]
-
-
-def file_digests(directory: Path = MIGRATIONS_DIR) -> dict[str, str]:
-    """sha256 per migration file: the dynamic resource's input, so a new file means an update."""
-    return {m.name: m.sha256 for m in load_migrations(directory)}
 
 
 def connect(dsn: str) -> psycopg.Connection:

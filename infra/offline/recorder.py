@@ -104,8 +104,10 @@ class RecordingMonitor(mocks.MockMonitor):
             secret_paths=sorted(secrets),
             options=_options(request),
             provider_ref=request.provider,
-            dependencies=list(request.dependencies),
-            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            # Sets to the engine, in whatever order the awaited inputs resolved; sorted so that
+            # two plans of the same code are byte-identical.
+            dependencies=sorted(request.dependencies),
+            property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
             outputs=self.resources[response.urn].state if response.urn in self.resources else {},
         )
         with self._lock:

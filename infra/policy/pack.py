@@ -22,6 +22,7 @@ import yaml
 
 from infra.config import REPO_ROOT
 from infra.errors import UsageError
+from infra.yamlio import parse_yaml
 
 PACK_DIR = REPO_ROOT / "policies"
 
@@ -107,7 +108,7 @@ def _metadata_blocks(text: str, path: str, problems: list[str]) -> list[tuple[di
             i += 1
         head = RULE_HEAD.match(lines[i]) if i < len(lines) else None
         try:
-            meta = yaml.safe_load("\n".join(body)) or {}
+            meta = parse_yaml("\n".join(body)) or {}
         except yaml.YAMLError as exc:
             problems.append(f"{path}:{i + 1}: METADATA is not valid YAML: {' '.join(str(exc).split())}")
             continue

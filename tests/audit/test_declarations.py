@@ -8,7 +8,7 @@ import pytest
 
 from infra.config import REPO_ROOT, load_stack_config, stack_file
 from infra.derive.audit import GROUP_ROLES, OWNER_ROLE, SCHEMA, admin_dsn, derive_audit
-from infra.migrations.runner import MIGRATIONS_DIR, file_digests
+from infra.migrations.files import MIGRATIONS_DIR, file_digests
 from infra.errors import ModelError
 from infra.model.access import parse_model
 

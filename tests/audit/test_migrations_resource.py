@@ -11,7 +11,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from infra.components.audit_migrations import MigrationsProvider
-from infra.migrations.runner import file_digests, load_migrations
+from infra.migrations.files import file_digests, load_migrations
 from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER
 
 pytestmark = pytest.mark.postgres

@@ -15,7 +15,8 @@ import pytest
 
 from infra.cli.main import main
 from infra.derive.audit import OWNER_ROLE
-from infra.migrations.runner import load_migrations, migrate
+from infra.migrations.files import load_migrations
+from infra.migrations.runner import migrate
 from tests.audit.conftest import AuditDb
 from tests.support.pgcluster import (
     ADMIN_PASSWORD,

@@ -9,7 +9,8 @@ import psycopg
 import pytest
 
 from infra.cli.main import main
-from infra.migrations.runner import MIGRATIONS_DIR, MigrationError, load_migrations, migrate
+from infra.migrations.files import MIGRATIONS_DIR, MigrationError, load_migrations
+from infra.migrations.runner import migrate
 from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER
 
 pytestmark = pytest.mark.postgres
