@@ -1,5 +1,5 @@
 """Entry point for the Pulumi CLI (`main: infra/` in Pulumi.yaml)."""
 
-from infra.program import main
+from infra.program import run_for_pulumi
 
-main()
+run_for_pulumi()

@@ -1,11 +1,16 @@
 """The Pulumi program: the access model and stack config in, one component per domain out.
 
-`main()` is what `pulumi up` runs (through infra/__main__.py) and what the
-offline plan runs under mocks. `build()` takes everything as typed arguments,
+`main()` is what the offline plan runs under mocks, and what `pulumi up` runs
+through `run_for_pulumi()` (infra/__main__.py), which first checks the files a
+real deployment uploads. `build()` takes everything as typed arguments,
 so tests can run it with a changed model.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
 
 import dashboards
 from infra.alerting_files import dashboard_url
@@ -22,6 +27,8 @@ from infra.derive.auth0 import derive_auth
 from infra.derive.compliance import review_input
 from infra.derive.grafana import folder_grants
 from infra.derive.routing import routing_tree
+from infra.errors import UsageError
+from infra.lambda_layer import LAYER_DIR, require_lambda_layer
 from infra.model.access import AccessModel, load_model
 from infra.model.assignments import Assignments, load_assignments
 from infra.model.observability import Catalogue, load_catalogue
@@ -70,7 +77,7 @@ def build(
         ),
     )
     # Supabase ops_audit: schema, roles and grants, then the migrations (tables, RLS, triggers).
-    OpsAudit(
+    audit = OpsAudit(
         "ops-audit",
         OpsAuditArgs(
             declarations=derive_audit(model, config),
@@ -83,6 +90,8 @@ def build(
             provider=providers.postgresql,
         ),
     )
+    # What the migration files reported (e.g. "pg_cron is not enabled"), printed by `pulumi up`.
+    pulumi.export("opsAuditMigrationNotices", audit.migrations.notices)
     # Grafana: SLO alerts, their routing to PagerDuty and Slack, and the dashboards.
     Observability(
         "observability",
@@ -117,3 +126,17 @@ def build(
 
 def main() -> None:
     build(config_from_pulumi(), load_model(), StackSecrets())
+
+
+def run_for_pulumi(layer_dir: Path = LAYER_DIR) -> None:
+    """What `pulumi preview` and `pulumi up` run (infra/__main__.py).
+
+    A user error (config, access model, the unbuilt Lambda layer) ends the run as a
+    `pulumi.RunError`, which the CLI prints as a message without a traceback, and the
+    layer is checked before anything is registered.
+    """
+    try:
+        require_lambda_layer(layer_dir)
+        main()
+    except UsageError as exc:
+        raise pulumi.RunError(exc.render()) from None

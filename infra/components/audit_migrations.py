@@ -35,7 +35,7 @@ def _run(props: dict[str, Any]) -> dict[str, Any]:
 
     result = migrate(props["dsn"], _settings(props))
     outs = {k: v for k, v in props.items() if k != "dsn"}
-    return {**outs, "lastApplied": list(result.applied)}
+    return {**outs, "lastApplied": list(result.applied), "notices": list(result.notices)}
 
 
 class MigrationsProvider(ResourceProvider):
@@ -54,6 +54,11 @@ class MigrationsProvider(ResourceProvider):
 
 
 class OpsAuditMigrations(Resource, module="opshub", name="OpsAuditMigrations"):
+    # What the last run applied and what the files said (`raise notice`), e.g. that pg_cron
+    # is missing; the program exports the notices, so `pulumi up` prints them.
+    lastApplied: pulumi.Output[list[str]]  # noqa: N815 - the provider's output name
+    notices: pulumi.Output[list[str]]
+
     def __init__(
         self,
         name: str,
@@ -68,5 +73,7 @@ class OpsAuditMigrations(Resource, module="opshub", name="OpsAuditMigrations"):
             "rolesClaim": settings.roles_claim,
             "opsRoles": list(settings.ops_roles),
             "readAllRoles": list(settings.read_all_roles),
+            "lastApplied": None,
+            "notices": None,
         }
         super().__init__(MigrationsProvider(), name, props, opts)

@@ -52,10 +52,10 @@ from infra.derive.secrets import (
     secret_plans,
 )
 from infra.errors import ModelError
+from infra.lambda_layer import LAYER_DIR
 from infra.model.access import AccessModel
 
 LAMBDA_DIR = REPO_ROOT / "infra" / "lambdas"
-LAYER_DIR = REPO_ROOT / "build" / "lambda-layer" / "psycopg"
 LAMBDA_RUNTIME = "python3.12"
 ROTATION_HANDLER = "rotate_postgres.lambda_handler"
 REMINDER_HANDLER = "secret_age.lambda_handler"

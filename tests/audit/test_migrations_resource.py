@@ -41,6 +41,16 @@ def test_create_applies_every_migration_and_keeps_the_dsn_out_of_state(provider,
     assert "dsn" not in result.outs, "the admin password must not be stored in the resource's state"
 
 
+def test_what_the_files_said_reaches_the_outputs_the_program_exports(provider, props):
+    """This database has no pg_cron, so 0005 says that no job keeps the partitions ahead."""
+    result = provider.create(props)
+
+    assert any("pg_cron is not enabled" in notice for notice in result.outs["notices"]), result.outs
+
+    assert provider.update("ops_audit-migrations", props, props).outs["notices"] == [], \
+        "nothing applied, nothing said: an old notice must not linger in the outputs"
+
+
 def test_update_with_nothing_pending_applies_nothing(provider, props):
     provider.create(props)
 

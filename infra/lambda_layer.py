@@ -1,0 +1,44 @@
+"""The psycopg Lambda layer that `make lambda-layer` builds, and the check that it is there.
+
+The rotation and export Lambdas import psycopg from this layer. A real `pulumi preview`
+or `pulumi up` refuses to start without it, naming the command that builds it, rather
+than failing at the layer upload with part of the stack already changed.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from infra.config import REPO_ROOT
+from infra.errors import UsageError
+
+LAYER_DIR = REPO_ROOT / "build" / "lambda-layer" / "psycopg"
+PYPROJECT = REPO_ROOT / "pyproject.toml"
+BUILD_COMMAND = "make lambda-layer"
+
+
+def pinned_psycopg(pyproject: Path = PYPROJECT) -> str:
+    """The psycopg version pyproject.toml pins (the layer must carry the same)."""
+    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    pins = [m.group(1) for d in dependencies if (m := re.fullmatch(r"psycopg\[binary\]==(\S+)", d))]
+    if len(pins) != 1:
+        raise UsageError(str(pyproject), ["expected exactly one `psycopg[binary]==VERSION` dependency"])
+    return pins[0]
+
+
+def require_lambda_layer(layer_dir: Path = LAYER_DIR, pyproject: Path = PYPROJECT) -> None:
+    """Refuse when the layer is missing or was built for another psycopg than the pinned one."""
+    version = pinned_psycopg(pyproject)
+    site = layer_dir / "python"
+    missing = [
+        f"{package}-{version}.dist-info"
+        for package in ("psycopg", "psycopg_binary")
+        if not (site / f"{package}-{version}.dist-info").is_dir()
+    ]
+    if missing:
+        found = sorted(p.name for p in site.glob("psycopg*.dist-info")) if site.is_dir() else []
+        problem = f"the psycopg {version} Lambda layer is not built (missing {', '.join(missing)}"
+        problem += f"; found {', '.join(found)})" if found else ")"
+        raise UsageError(str(layer_dir), [f"{problem}; run `{BUILD_COMMAND}` before `pulumi preview` or `pulumi up`"])
