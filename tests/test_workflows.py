@@ -62,6 +62,17 @@ def test_deploy_waits_for_the_prod_environment_approval() -> None:
     assert all(job["environment"] == "prod" for job in deploy["jobs"].values())
 
 
+def test_the_lambda_layer_is_built_before_pulumi_runs_the_program() -> None:
+    """A real preview or up refuses to start without it (infra/lambda_layer.py)."""
+    for path in WORKFLOWS:
+        for name, job in load(path)["jobs"].items():
+            steps = job["steps"]
+            runs_program = [i for i, s in enumerate(steps) if s.get("with", {}).get("command") in ("preview", "up")]
+            builds = [i for i, s in enumerate(steps) if s.get("run", "").strip() == "make lambda-layer"]
+            if runs_program:
+                assert builds and builds[0] < runs_program[0], f"{path.name}:{name} runs the program before `make lambda-layer`"
+
+
 def test_the_opa_analyzer_is_installed_before_the_pack_is_used() -> None:
     for path in WORKFLOWS:
         for name, job in load(path)["jobs"].items():
