@@ -234,6 +234,7 @@ SERVICE_ROLE_ESCALATIONS = {
     "detach a partition": "call ops_audit.detach_partition('2040-01-01', 0, null)",
     "read the partition directly": "select * from ops_audit.{partition}",
     "call the chain trigger": "select ops_audit.link_event()",
+    "stall every appender": "lock table ops_audit.chain_head in share row exclusive mode",
 }
 
 

@@ -3,6 +3,7 @@ first broken chain_seq for each kind of out-of-band tampering by a superuser."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import psycopg
@@ -56,6 +57,25 @@ def test_eight_concurrent_writers_leave_a_gapless_intact_chain(fresh_audit_db):
         seqs = [r[0] for r in conn.execute("select chain_seq from ops_audit.events order by chain_seq")]
     assert seqs == list(range(1, total + 1)), "chain_seq must be assigned 1..N without gaps or repeats"
     assert verify(fresh_audit_db.admin_dsn).intact
+
+
+def test_an_appender_with_an_older_snapshot_fails_rather_than_forking_the_chain(fresh_audit_db):
+    """REPEATABLE READ: the head moved after this request's snapshot, so its append must fail."""
+    fill(fresh_audit_db, 1)
+    dsn = fresh_audit_db.cluster.dsn("authenticator", AUTHENTICATOR_PASSWORD, fresh_audit_db.name)
+    with psycopg.connect(dsn) as late:
+        late.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        with pytest.raises(psycopg.errors.SerializationFailure), late.transaction():
+            late.execute(  # the first statement takes the snapshot
+                "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+                (json.dumps(claims_for("auth0|late", "ops-sre")),),
+            )
+            fill(fresh_audit_db, 1)  # another request appends and commits meanwhile
+            late.execute("insert into ops_audit.events (action, target) values ('incidents:ack', 'INC-late')")
+
+    outcome = verify(fresh_audit_db.admin_dsn)
+    assert outcome.intact
+    assert outcome.count == 2
 
 
 def test_empty_trail_verifies(fresh_audit_db):

@@ -78,11 +78,11 @@ def test_changed_applied_file_is_refused_by_name_and_nothing_runs(fresh_audit_db
 
 def test_failed_migration_rolls_back_every_pending_file(fresh_audit_db, audit_decl, tmp_path):
     migrations = copy_migrations(tmp_path)
-    (migrations / "0005_good.sql").write_text("create table ops_audit.first_new (x int);")
-    (migrations / "0006_bad.sql").write_text("create table ops_audit.second_new (x int);\nselect 1/0;")
+    (migrations / "0098_good.sql").write_text("create table ops_audit.first_new (x int);")
+    (migrations / "0099_bad.sql").write_text("create table ops_audit.second_new (x int);\nselect 1/0;")
     before = applied(fresh_audit_db)
 
-    with pytest.raises(MigrationError, match=r"0006_bad\.sql") as raised:
+    with pytest.raises(MigrationError, match=r"0099_bad\.sql") as raised:
         migrate(fresh_audit_db.admin_dsn, audit_decl.settings, migrations)
 
     assert "division by zero" in raised.value.render()
