@@ -12,7 +12,7 @@ The file (JSON Lines, `audit-exports/YYYY/MM/events_YYYY_MM-<UTC timestamp>.json
 1. a header: month, first and last chain_seq, row counts, and `anchor_hash`
    (the prev_hash of the first row = the last hash of the chain before it);
 2. one line per event in chain_seq order, with `canonical` = the exact text
-   `ops_audit.event_digest` hashes after prev_hash. The run covers the whole
+   `ops_audit.event_digest` hashes after prev_hash (`ops_audit.event_canonical`). The run covers the whole
    chain_seq range of the month, so events whose occurred_at falls in the
    neighbouring month but whose chain_seq lies inside are included, marked
    `in_month: false`, and the chain in the file has no gap;
@@ -43,8 +43,8 @@ import psycopg
 PREFIX = "audit-exports"
 FORMAT = "opshub.ops_audit.export/1"
 
-# The canonical rendering is ops_audit.event_digest's (infra/migrations/0002_chain.sql);
-# every row's hash is recomputed from it before upload, so a drift fails the run.
+# `canonical` is the text the chain hashes (ops_audit.event_canonical, infra/migrations/
+# 0007_canonical_row.sql); every row's hash is recomputed from it before upload.
 EXPORT_SQL = """
 with bounds as (
     select min(chain_seq) as lo, max(chain_seq) as hi
@@ -60,16 +60,9 @@ select e.chain_seq,
        e.payload,
        encode(e.prev_hash, 'hex'),
        encode(e.row_hash, 'hex'),
-       jsonb_build_array(
-           e.chain_seq,
-           e.id,
-           to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-           e.actor_sub,
-           to_jsonb(e.actor_roles),
-           e.action,
-           e.target,
-           e.payload
-       )::text,
+       ops_audit.event_canonical(
+           e.chain_seq, e.id, e.occurred_at, e.actor_sub, e.actor_roles, e.action, e.target, e.payload
+       ),
        e.occurred_at >= %(start)s and e.occurred_at < %(end)s
 from ops_audit.events as e
 cross join bounds as b

@@ -39,7 +39,7 @@ def test_every_partition_is_protected_on_its_own(shared_audit_db):
 
 
 # Inlinable SQL expressions (0002_chain.sql says why): invoker rights, schema-qualified names.
-INLINED = {"request_claims", "jwt_sub", "event_digest"}
+INLINED = {"request_claims", "jwt_sub", "event_digest", "event_canonical"}
 
 
 def test_every_function_pins_search_path_except_the_inlined_helpers(shared_audit_db):
@@ -131,6 +131,7 @@ def test_policies_wrap_the_jwt_in_a_subselect(shared_audit_db):
     "ops_audit.jwt_sub()",
     "ops_audit.request_claims()",
     "ops_audit.event_digest('\\x00'::bytea, 1, 1, now(), 'a', '{}', 'a', 'b', '{}')",
+    "ops_audit.event_canonical(1, 1, now(), 'a', '{}', 'a', 'b', '{}')",
 ])
 def test_the_inlined_helpers_are_inlined(shared_audit_db, call):
     """Why they have no SET search_path (0002_chain.sql); a SET would silently undo it."""
