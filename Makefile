@@ -55,11 +55,12 @@ bench: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/python -m benchmarks
 
 ## psycopg for the rotation Lambda (python3.12, x86_64), pinned as in pyproject.toml; run before `pulumi up`.
+## No bytecode: this machine's Python would compile for itself, and the layer's hash would differ per machine.
 LAYER_DIR := build/lambda-layer/psycopg
 PSYCOPG_PIN = $(shell grep -o '"psycopg\[binary\]==[^"]*"' pyproject.toml | tr -d '"')
 lambda-layer: $(STAMP)
 	rm -rf $(LAYER_DIR)
-	$(BIN)/python -m pip install -q --disable-pip-version-check --target $(LAYER_DIR)/python \
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-compile --target $(LAYER_DIR)/python \
 		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 --only-binary=:all: '$(PSYCOPG_PIN)'
 
 clean:
