@@ -21,7 +21,11 @@ BUILD_COMMAND = "make lambda-layer"
 
 def pinned_psycopg(pyproject: Path = PYPROJECT) -> str:
     """The psycopg version pyproject.toml pins (the layer must carry the same)."""
-    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(str(pyproject), [f"cannot read the pinned psycopg: {exc}"]) from None
+    dependencies = project.get("dependencies", [])
     pins = [m.group(1) for d in dependencies if (m := re.fullmatch(r"psycopg\[binary\]==(\S+)", d))]
     if len(pins) != 1:
         raise UsageError(str(pyproject), ["expected exactly one `psycopg[binary]==VERSION` dependency"])

@@ -72,10 +72,18 @@ def test_a_config_error_reaches_the_cli_as_its_message_alone(tmp_path: Path, mon
     assert raised.value.__suppress_context__, "the CLI must not print the ConfigError's traceback too"
 
 
-def test_a_pyproject_without_the_pin_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("text", "problem"), [
+    ('[project]\nname = "x"\ndependencies = ["psycopg>=3"]\n', "expected exactly one `psycopg[binary]==VERSION` dependency"),
+    ('[tool.x]\ny = 1\n', "expected exactly one `psycopg[binary]==VERSION` dependency"),
+    ("[project\n", "cannot read the pinned psycopg: "),
+    (None, "cannot read the pinned psycopg: "),
+], ids=["no pin", "no project table", "not TOML", "missing file"])
+def test_a_pyproject_without_a_readable_pin_is_named(tmp_path: Path, text: str | None, problem: str) -> None:
     pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text('[project]\nname = "x"\ndependencies = ["psycopg>=3"]\n')
+    if text is not None:
+        pyproject.write_text(text)
 
-    with pytest.raises(UsageError, match=r"expected exactly one `psycopg\[binary\]==VERSION` dependency") as raised:
+    with pytest.raises(UsageError) as raised:
         require_lambda_layer(tmp_path, pyproject)
     assert raised.value.source == str(pyproject)
+    assert raised.value.problems[0].startswith(problem)
