@@ -11,6 +11,8 @@ import pytest
 
 from infra.cli.main import COMMANDS, build_parser, main
 
+OPSHUB = Path(sys.executable).with_name("opshub")  # the console script pip installed
+
 
 def subcommands(parser: argparse.ArgumentParser) -> set[str]:
     (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
@@ -46,8 +48,7 @@ def test_a_whole_plan_leaves_the_database_driver_unloaded(tmp_path) -> None:
 
 def test_the_console_script_plans_exactly_what_main_plans(tmp_path: Path) -> None:
     """`opshub` runs without the cyclic collector; the plan it writes must not change for that."""
-    opshub = Path(sys.executable).with_name("opshub")
-    ran = subprocess.run([opshub, "plan", "--out", tmp_path / "console"], capture_output=True, text=True)
+    ran = subprocess.run([OPSHUB, "plan", "--out", tmp_path / "console"], capture_output=True, text=True)
     assert ran.returncode == 0, ran.stderr
     assert main(["plan", "--out", str(tmp_path / "main")]) == 0
 
@@ -56,7 +57,7 @@ def test_the_console_script_plans_exactly_what_main_plans(tmp_path: Path) -> Non
 
 
 def test_the_console_script_passes_on_the_exit_code() -> None:
-    ran = subprocess.run([Path(sys.executable).with_name("opshub"), "plan", "--stack", "nope", "--out", "x"], capture_output=True, text=True)
+    ran = subprocess.run([OPSHUB, "plan", "--stack", "nope", "--out", "x"], capture_output=True, text=True)
     assert ran.returncode == 2
     assert "Pulumi.nope.yaml" in ran.stderr
 

@@ -62,9 +62,10 @@ def run(args: argparse.Namespace) -> int:
     except (ProgramError, UnknownInputError, ProviderCallError) as exc:
         raise UsageError(f"the {args.stack} program", str(exc).splitlines()) from None
     make_out_dir(out)
-    write_json_atomic(out / "resources.json", plan.document())
+    document = plan.document()
+    write_json_atomic(out / "resources.json", document)
     print(summary(plan))
     print(f"wrote {out / 'resources.json'}")
-    report = check_stack(from_plan(plan.document()))
+    report = check_stack(from_plan(document))
     print(render_text(report))
     return report.exit_code
