@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import pulumi
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from infra.errors import ConfigError
+from infra.errors import ConfigError, did_you_mean
 from infra.yamlio import load_yaml_mapping
 
 PROJECT = "opshub"
@@ -83,6 +83,12 @@ SECRET_KEYS: dict[str, str] = {
 
 KNOWN_KEYS = frozenset(f.alias for f in StackConfig.model_fields.values()) | SECRET_KEYS.keys()
 
+# Namespaces a stack file may use besides `opshub:`: the engine's own and those of the
+# providers the program declares (infra/components/providers.py; tests/test_config.py keeps
+# this equal to the plan's provider packages). Anything else is a typo Pulumi would ignore.
+PROVIDER_NAMESPACES = ("aws", "auth0", "grafana", "pagerduty", "postgresql", "random")
+ENGINE_NAMESPACE = "pulumi"
+
 
 def _expected_forms() -> dict[str, str]:
     forms = {}
@@ -90,6 +96,12 @@ def _expected_forms() -> dict[str, str]:
         parts = [str(m.pattern) for m in field.metadata if getattr(m, "pattern", None)]
         forms[field.alias] = parts[0] if parts else str(field.annotation).replace("typing.", "")
     return forms
+
+
+def _found(value: object) -> str:
+    if isinstance(value, (bool, int, float)):
+        return f"found {value!r}, which YAML reads as a {'boolean' if isinstance(value, bool) else 'number'}: quote it"
+    return f"found {value!r}"
 
 
 def _problems(exc: ValidationError, raw: dict) -> list[str]:
@@ -100,15 +112,35 @@ def _problems(exc: ValidationError, raw: dict) -> list[str]:
         if err["type"] == "missing":
             problems.append(f"{key}: required setting is missing")
         elif err["type"] == "extra_forbidden":
-            problems.append(f"{key}: unknown setting (known: {', '.join(sorted(KNOWN_KEYS))})")
+            hint = did_you_mean(key, KNOWN_KEYS) or f" (known: {', '.join(sorted(KNOWN_KEYS))})"
+            problems.append(f"{key}: unknown setting{hint}")
+        elif err["type"] == "string_type" and isinstance(raw.get(key), (bool, int, float)):
+            problems.append(f"{key}: must be a string; {_found(raw[key])}, e.g. {key}: \"{raw[key]}\"")
         else:
             expected = err["msg"] if err["type"] != "string_pattern_mismatch" else f"expected the form {forms[key]}"
-            problems.append(f"{key}: {expected}; found {raw.get(key)!r}")
+            problems.append(f"{key}: {expected}; {_found(raw.get(key))}")
+    return problems
+
+
+def _namespace_problems(raw: dict) -> list[str]:
+    """Keys Pulumi would pass to nobody: no namespace, or one that is neither ours, the engine's nor a provider's."""
+    allowed = (PROJECT, ENGINE_NAMESPACE, *PROVIDER_NAMESPACES)
+    problems = []
+    for key in raw:
+        namespace, _, name = str(key).rpartition(":")
+        if not namespace:
+            problems.append(f"{key}: a setting needs a namespace, e.g. {PROJECT}:{key}")
+        elif namespace not in allowed:
+            hint = did_you_mean(f"{namespace}:{name}", KNOWN_KEYS) or did_you_mean(namespace, allowed)
+            problems.append(
+                f"{key}: unknown namespace {namespace!r}{hint}; settings live under {', '.join(f'{n}:' for n in allowed)}"
+            )
     return problems
 
 
 def parse_stack_config(raw: dict, source: str) -> StackConfig:
-    """Validate raw `key: value` settings; non-opshub keys other than aws:region are left alone."""
+    """Validate raw `key: value` settings; provider keys other than aws:region are left to their providers."""
+    misplaced = _namespace_problems(raw)
     secrets_in_plain = [
         f"{key}: is a secret and must be set with `pulumi config set --secret {key}`, not committed in plain"
         for key, value in raw.items()
@@ -118,9 +150,9 @@ def parse_stack_config(raw: dict, source: str) -> StackConfig:
     try:
         config = StackConfig.model_validate(ours)
     except ValidationError as exc:
-        raise ConfigError(source, secrets_in_plain + _problems(exc, ours)) from None
-    if secrets_in_plain:
-        raise ConfigError(source, secrets_in_plain)
+        raise ConfigError(source, misplaced + secrets_in_plain + _problems(exc, ours)) from None
+    if misplaced or secrets_in_plain:
+        raise ConfigError(source, misplaced + secrets_in_plain)
     return config
 
 
@@ -128,8 +160,22 @@ def stack_file(stack: str, root: Path = REPO_ROOT) -> Path:
     return root / f"Pulumi.{stack}.yaml"
 
 
+def stacks_in(root: Path) -> list[str]:
+    """The stacks that have a settings file in `root`."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def _missing_stack(path: Path) -> ConfigError:
+    stack = path.name[len("Pulumi.") : -len(".yaml")]
+    known = stacks_in(path.parent)
+    listed = f"stacks here: {', '.join(known)}" if known else f"no Pulumi.<stack>.yaml in {path.parent}"
+    return ConfigError(str(path), [f"no stack {stack!r}{did_you_mean(stack, known)}: {listed}"])
+
+
 def read_stack_file(path: Path) -> dict:
     """The `config:` mapping of a stack file, with file-level faults as ConfigError."""
+    if path.name.startswith("Pulumi.") and not path.exists():
+        raise _missing_stack(path)
     data = load_yaml_mapping(path, ConfigError)
     config = data.get("config")
     if not isinstance(config, dict):

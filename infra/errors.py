@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 
 from pydantic import ValidationError
 
@@ -20,6 +21,31 @@ class UsageError(Exception):
         lines = [f"{self.source}: {count} problem{'s' if count != 1 else ''}"]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
+
+
+class InputErrors(UsageError):
+    """Problems in several input files, each listed under its own file, all from one run."""
+
+    def __init__(self, errors: Sequence[UsageError]) -> None:
+        self.errors = list(errors)
+        super().__init__(", ".join(e.source for e in self.errors), [f"{e.source}: {p}" for e in self.errors for p in e.problems])
+
+    def render(self) -> str:
+        return "\n".join(e.render() for e in self.errors)
+
+
+def raise_all(errors: Sequence[UsageError]) -> None:
+    """Raise the one error, or all of them together; do nothing when there are none."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InputErrors(errors)
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest known word, or `` when nothing is close."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class ConfigError(UsageError):

@@ -1,9 +1,9 @@
 """The Pulumi program: the access model and stack config in, one component per domain out.
 
-`main()` is what the offline plan runs under mocks, and what `pulumi up` runs
-through `run_for_pulumi()` (infra/__main__.py), which first checks the files a
-real deployment uploads. `build()` takes everything as typed arguments,
-so tests can run it with a changed model.
+`main()` is what `pulumi up` runs through `run_for_pulumi()` (infra/__main__.py),
+which first checks the files a real deployment uploads; the offline plan runs
+`build_from()` with the inputs it loaded (infra/inputs.py). `build()` takes
+everything as typed arguments, so tests can run it with a changed model.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from infra.derive.grafana import folder_grants
 from infra.derive.routing import routing_tree
 from infra.errors import UsageError
 from infra.lambda_layer import LAYER_DIR, require_lambda_layer
-from infra.model.access import AccessModel, load_model
+from infra.inputs import ProgramInputs, load_inputs
+from infra.model.access import AccessModel
 from infra.model.assignments import Assignments, load_assignments
 from infra.model.observability import Catalogue, load_catalogue
 
@@ -124,8 +125,14 @@ def build(
     )
 
 
+def build_from(inputs: ProgramInputs) -> None:
+    """Declare the stack from inputs already loaded and checked."""
+    build(inputs.config, inputs.model, StackSecrets(), inputs.catalogue, inputs.assignments)
+
+
 def main() -> None:
-    build(config_from_pulumi(), load_model(), StackSecrets())
+    """The real run: the engine's settings, and every other input checked with them at once."""
+    build_from(load_inputs(pulumi.get_stack(), config=config_from_pulumi))
 
 
 def run_for_pulumi(layer_dir: Path = LAYER_DIR) -> None:

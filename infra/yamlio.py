@@ -33,6 +33,17 @@ def parse_yaml(text: str) -> object:
     return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
 
 
+def _kind(value: object) -> str:
+    """What YAML made of a value, in the words of the file's author."""
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
 def load_yaml_mapping(path: Path, error: type[UsageError]) -> dict:
     """Parse a YAML file whose top level must be a mapping, raising `error` otherwise."""
     try:
@@ -43,6 +54,8 @@ def load_yaml_mapping(path: Path, error: type[UsageError]) -> dict:
         data = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise error(str(path), [f"not valid YAML: {' '.join(str(exc).split())}"]) from None
+    if data is None:
+        raise error(str(path), ["the file is empty: expected a mapping of keys"])
     if not isinstance(data, dict):
-        raise error(str(path), [f"the top level must be a mapping, found {type(data).__name__}"])
+        raise error(str(path), [f"the top level must be a mapping, found {_kind(data)}"])
     return data

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import infra.program
+import infra.inputs
 from infra.cli.main import main
 from infra.config import REPO_ROOT, StackSecrets, config_from_pulumi
 from infra.model.access import AccessModel, load_model, parse_model
@@ -81,7 +81,7 @@ def plan_cli_with_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys:
     def _run(model_data: dict) -> CliRun:
         model_file = tmp_path / "access.yaml"
         model_file.write_text(yaml.safe_dump(model_data, sort_keys=False), encoding="utf-8")
-        monkeypatch.setattr(infra.program, "load_model", lambda: load_model(model_file))
+        monkeypatch.setattr(infra.inputs, "MODEL_PATH", model_file)
         out = tmp_path / "plan"
         code = main(["plan", "--stack", "prod", "--out", str(out)])
         return CliRun(code, capsys.readouterr().err, model_file, out)

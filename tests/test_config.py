@@ -29,7 +29,7 @@ BAD_SETTINGS = [
     BadSetting("token-lifetime-a-list", "opshub:tokenLifetimeSeconds", [3600], "valid integer"),
     BadSetting("unknown-environment", "opshub:environment", "production", "'dev', 'staging' or 'prod'"),
     BadSetting("account-id-too-short", "opshub:awsAccountId", "12345", "expected the form"),
-    BadSetting("account-id-unquoted", "opshub:awsAccountId", 210987654321, "valid string"),
+    BadSetting("account-id-unquoted", "opshub:awsAccountId", 210987654321, 'YAML reads as a number: quote it, e.g. opshub:awsAccountId: "210987654321"'),
     BadSetting("region-malformed", "aws:region", "Frankfurt", "expected the form"),
     BadSetting("api-identifier-not-https", "opshub:apiIdentifier", "http://ops.clarivum.com/api", "https:// URL"),
     BadSetting("namespace-not-url", "opshub:claimsNamespace", "clarivum", "https:// URL"),
@@ -39,9 +39,12 @@ BAD_SETTINGS = [
     BadSetting("owner-uppercase", "opshub:owner", "Platform Team", "expected the form"),
     BadSetting("slack-channel-without-hash", "opshub:slackChannel", "ops-hub-alerts", "expected the form"),
     BadSetting("datasource-uid-with-space", "opshub:grafanaPrometheusDatasourceUid", "grafana cloud", "expected the form"),
-    BadSetting("typo-key", "opshub:grafanaFoldr", "Ops Hub", "unknown setting"),
+    BadSetting("typo-key", "opshub:grafanaFoldr", "Ops Hub", "unknown setting (did you mean 'opshub:grafanaFolder'?)"),
+    BadSetting("typo-namespace", "opshb:claimsNamespace", "https://ops.example.com", "unknown namespace 'opshb' (did you mean 'opshub:claimsNamespace'?)"),
+    BadSetting("foreign-namespace", "stripe:apiKey", "x", "unknown namespace 'stripe'; settings live under opshub:, pulumi:, aws:"),
+    BadSetting("no-namespace", "region", "eu-central-1", "a setting needs a namespace, e.g. opshub:region"),
     BadSetting("secret-in-plain", "opshub:grafanaAuth", "glsa_plaintext", "must be set with `pulumi config set --secret"),
-    BadSetting("boolean-for-string", "opshub:pagerdutyTeam", True, "valid string"),
+    BadSetting("boolean-for-string", "opshub:pagerdutyTeam", True, "found True, which YAML reads as a boolean: quote it"),
 ]
 
 
@@ -93,8 +96,10 @@ def test_every_problem_is_listed_at_once(stack_root: Path) -> None:
         ("config:\n  opshub:owner: a\n  opshub:owner: b\n", "duplicate key 'opshub:owner'"),
         ("- just\n- a list\n", "top level must be a mapping"),
         ("project: opshub\n", "must have a `config:` mapping"),
+        ("", "the file is empty: expected a mapping of keys"),
+        ("# only a comment\n", "the file is empty"),
     ],
-    ids=["yaml-syntax", "duplicate-key", "not-a-mapping", "no-config-section"],
+    ids=["yaml-syntax", "duplicate-key", "not-a-mapping", "no-config-section", "empty", "comment-only"],
 )
 def test_malformed_stack_file(text: str, expect: str, stack_root: Path) -> None:
     path = stack_file("prod", stack_root)
@@ -132,11 +137,29 @@ def test_cli_exits_2_for_a_wrong_type(stack_root: Path, tmp_path: Path, capsys: 
     assert "opshub:supabasePort" in capsys.readouterr().err
 
 
-def test_cli_exits_2_for_an_unknown_stack(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_cli_exits_2_for_an_unknown_stack_listing_the_stacks(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = main(["plan", "--stack", "nosuch", "--out", str(tmp_path / "out")])
 
+    err = capsys.readouterr().err
     assert code == 2
-    assert "Pulumi.nosuch.yaml: 1 problem" in capsys.readouterr().err
+    assert "Pulumi.nosuch.yaml: 1 problem" in err
+    assert "no stack 'nosuch': stacks here: prod" in err, err
+
+
+def test_a_misspelt_stack_gets_a_suggestion(stack_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code = main(["plan", "--stack", "prd", "--cwd", str(stack_root), "--out", str(tmp_path / "out")])
+
+    assert code == 2
+    assert "no stack 'prd' (did you mean 'prod'?): stacks here: prod" in capsys.readouterr().err
+
+
+def test_provider_namespaces_are_the_plans_provider_packages(prod_plan) -> None:
+    """A namespace is allowed because the program configures that provider, not by habit."""
+    from infra.config import PROVIDER_NAMESPACES
+    from infra.offline.plan import package_of
+
+    packages = {package_of(r["type"]) for r in prod_plan.resources if r["type"].startswith("pulumi:providers:")}
+    assert set(PROVIDER_NAMESPACES) == packages
 
 
 def test_committed_stack_has_no_secrets_and_covers_every_setting() -> None:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from infra.errors import ModelError, describe_validation_error
+from infra.errors import ModelError, describe_validation_error, did_you_mean
 from infra.yamlio import load_yaml_mapping
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("access.yaml")
@@ -177,10 +177,10 @@ def _check_roles(model: AccessModel) -> list[str]:
         where = f"role {role.name!r}"
         for perm in role.permissions:
             if perm not in model.permission_by_name:
-                problems.append(f"{where}: grants undeclared permission {perm!r}")
+                problems.append(f"{where}: grants undeclared permission {perm!r}{did_you_mean(perm, model.permission_by_name)}")
             elif role.read_only and model.permission_by_name[perm].writes:
                 problems.append(f"{where}: is read_only but grants writing permission {perm!r}")
-        problems += [f"{where}: unknown MFA factor {f!r}" for f in role.mfa if f not in factors]
+        problems += [f"{where}: unknown MFA factor {f!r}{did_you_mean(f, factors)}" for f in role.mfa if f not in factors]
         problems += [f"{where}: lists permission {p!r} twice" for p in _duplicates(list(role.permissions))]
         weak = sorted(set(role.mfa) & factors - model.phishing_resistant_factors)
         if weak and all(p in model.permission_by_name for p in role.permissions) and model.is_privileged(role):
@@ -197,19 +197,19 @@ def _check_roles(model: AccessModel) -> list[str]:
 def _check_references(model: AccessModel) -> list[str]:
     known = model.permission_by_name
     problems = [
-        f"integration {i.name!r}: grants on undeclared permission {p!r}"
+        f"integration {i.name!r}: grants on undeclared permission {p!r}{did_you_mean(p, known)}"
         for i in model.integrations
         for p in i.grants
         if p not in known
     ]
     problems += [
-        f"segregation_of_duties pair {list(pair.permissions)}: undeclared permission {p!r}"
+        f"segregation_of_duties pair {list(pair.permissions)}: undeclared permission {p!r}{did_you_mean(p, known)}"
         for pair in model.segregation_of_duties
         for p in pair.permissions
         if p not in known
     ]
     problems += [
-        f"route {r.method} {r.path}: needs undeclared permission {r.permission!r}"
+        f"route {r.method} {r.path}: needs undeclared permission {r.permission!r}{did_you_mean(r.permission, known)}"
         for r in model.routes
         if r.permission not in known
     ]
@@ -218,12 +218,12 @@ def _check_references(model: AccessModel) -> list[str]:
         problems.append(f"identities {servers}: only one identity may have serves_routes: true")
     for ident in model.identities:
         problems += [
-            f"identity {ident.name!r}: API permission {p!r} is undeclared"
+            f"identity {ident.name!r}: API permission {p!r} is undeclared{did_you_mean(p, known)}"
             for p in ident.api_permissions
             if p not in known
         ]
         problems += [
-            f"identity {ident.name!r}: reads undeclared secret {s!r}"
+            f"identity {ident.name!r}: reads undeclared secret {s!r}{did_you_mean(s, model.secret_by_key)}"
             for s in ident.reads_secrets
             if s not in model.secret_by_key
         ]
@@ -266,7 +266,7 @@ def _check_master(model: AccessModel, secret: SecretSpec) -> list[str]:
         return []
     master = model.secret_by_key.get(secret.master)
     if master is None:
-        return [f"{where}: master {secret.master!r} is not a declared secret"]
+        return [f"{where}: master {secret.master!r} is not a declared secret{did_you_mean(secret.master, model.secret_by_key)}"]
     if master.vendor != secret.vendor or master.rotation != "reminder":
         return [f"{where}: master {secret.master!r} must be a reminder-rotated secret of vendor {secret.vendor!r}"]
     return []

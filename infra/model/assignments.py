@@ -1,9 +1,10 @@
 """The approved role assignments (infra/model/assignments.yaml), checked against the access model.
 
 Every problem is reported at once as an AssignmentsError naming the entry: an
-unknown role, a malformed Auth0 user id, self-approval, a duplicate, or a
-person whose approved roles together hold a segregation-of-duties pair.
-An approval that has expired is not an error here: the access review reports it.
+unknown role, a malformed Auth0 user id, self-approval, an approval that
+expires before it was given, a duplicate, or a person whose approved roles
+together hold a segregation-of-duties pair. An approval that has expired is
+not an error here: the access review reports it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
-from infra.errors import UsageError, describe_validation_error
+from infra.errors import UsageError, describe_validation_error, did_you_mean
 from infra.model.access import AccessModel
 from infra.yamlio import load_yaml_mapping
 
@@ -46,6 +47,7 @@ class Assignment(BaseModel):
     user: UserId
     role: str
     approver: UserId
+    approved: dt.date  # the day the approver approved it (the pull request's merge)
     expires: dt.date
 
 
@@ -55,14 +57,24 @@ class Assignments(BaseModel):
     assignments: tuple[Assignment, ...]
 
 
-def _problems(assignments: Assignments, model: AccessModel) -> list[str]:
+def sod_pairs_held(roles: set[str], model: AccessModel) -> list[tuple[str, str]]:
+    """The segregation-of-duties pairs that one person holding all `roles` would hold."""
+    held = {p for r in roles if r in model.role_by_name for p in model.role_by_name[r].permissions}
+    return [(x, y) for x, y in (pair.permissions for pair in model.segregation_of_duties) if {x, y} <= held]
+
+
+def assignment_problems(assignments: Assignments, model: AccessModel) -> list[str]:
+    """What the file gets wrong against the model, one line per problem."""
     problems = []
     seen: set[tuple[str, str]] = set()
     roles_of: dict[str, set[str]] = defaultdict(set)
     for i, a in enumerate(assignments.assignments):
         where = f"assignments[{i}] ({a.user} as {a.role})"
         if a.role not in model.role_by_name:
-            problems.append(f"{where}: unknown role {a.role!r} (known: {', '.join(model.role_by_name)})")
+            hint = did_you_mean(a.role, model.role_by_name) or f" (known: {', '.join(model.role_by_name)})"
+            problems.append(f"{where}: unknown role {a.role!r}{hint}")
+        if a.expires < a.approved:
+            problems.append(f"{where}: expires {a.expires} before it was approved ({a.approved})")
         if a.approver == a.user:
             problems.append(f"{where}: approved by the user themself; someone else must approve")
         if (a.user, a.role) in seen:
@@ -70,21 +82,24 @@ def _problems(assignments: Assignments, model: AccessModel) -> list[str]:
         seen.add((a.user, a.role))
         roles_of[a.user].add(a.role)
     for user, roles in sorted(roles_of.items()):
-        held = {p for r in roles if r in model.role_by_name for p in model.role_by_name[r].permissions}
         problems += [
             f"user {user}: approved roles {sorted(roles)} together hold {x!r} and {y!r}, a segregation-of-duties pair"
-            for x, y in (pair.permissions for pair in model.segregation_of_duties)
-            if {x, y} <= held
+            for x, y in sod_pairs_held(roles, model)
         ]
     return problems
 
 
-def parse_assignments(data: object, model: AccessModel, source: str = "approved assignments") -> Assignments:
+def assignments_schema(data: object, source: str = "approved assignments") -> Assignments:
+    """The file's shape only, without the checks against the model."""
     try:
-        assignments = Assignments.model_validate(data)
+        return Assignments.model_validate(data)
     except ValidationError as exc:
         raise AssignmentsError(source, describe_validation_error(exc, data)) from None
-    problems = _problems(assignments, model)
+
+
+def parse_assignments(data: object, model: AccessModel, source: str = "approved assignments") -> Assignments:
+    assignments = assignments_schema(data, source)
+    problems = assignment_problems(assignments, model)
     if problems:
         raise AssignmentsError(source, problems)
     return assignments

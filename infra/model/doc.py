@@ -132,7 +132,7 @@ def render_onboarding_doc(model: AccessModel) -> str:
         "",
         "1. Pick the least role that covers the work (see below). Roles are combined only where no",
         "   segregation-of-duties pair results (see [access-model.md](access-model.md)).",
-        "2. Open a pull request adding `{user, role, approver, expires}` to `infra/model/assignments.yaml`.",
+        "2. Open a pull request adding `{user, role, approver, approved, expires}` to `infra/model/assignments.yaml`.",
         "   `user` is your Auth0 user id (`auth0|...`); `approver` is someone else, who approves the pull",
         "   request. `opshub plan` refuses self-approval, unknown roles and SoD pairs.",
         "3. After the merge an Auth0 administrator assigns the role. The monthly access review lists any",

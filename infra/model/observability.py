@@ -8,20 +8,22 @@ derivations (infra/derive/slo.py, infra/derive/routing.py) may then trust it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import promql_parser
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from infra.config import REPO_ROOT
-from infra.errors import UsageError, describe_validation_error
+from infra.errors import UsageError, describe_validation_error, did_you_mean
 from infra.yamlio import load_yaml_mapping
 
 ALERTS_DIR = REPO_ROOT / "alerts"
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 PAGERDUTY_USER = r"^P[A-Z0-9]{6}$"
+T = TypeVar("T")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -152,19 +154,22 @@ def _parse(model: type[BaseModel], data: dict, source: str) -> BaseModel:
         raise ObservabilityError(source, describe_validation_error(exc, data)) from None
 
 
-def _slo_problems(slo: SloSpec, catalogue_metrics: dict[str, MetricSpec], teams: set[str]) -> list[str]:
+def _slo_problems(slo: SloSpec, catalogue_metrics: dict[str, MetricSpec] | None, teams: set[str] | None) -> list[str]:
+    """Cross-checks against the roster and the metric catalogue; None skips a file that did not load."""
     problems = []
-    if slo.team not in teams:
-        problems.append(f"team: {slo.team!r} is not a team of alerts/oncall.yaml (known: {sorted(teams)})")
+    if teams is not None and slo.team not in teams:
+        hint = did_you_mean(slo.team, teams) or f" (known: {sorted(teams)})"
+        problems.append(f"team: {slo.team!r} is not a team of alerts/oncall.yaml{hint}")
     if (slo.sli.errors is None) == (slo.sli.good is None):
         problems.append("sli: give exactly one of `errors` or `good`")
     for key, text in (("total", slo.sli.total), ("errors", slo.sli.errors), ("good", slo.sli.good)):
-        if text is None:
+        if text is None or catalogue_metrics is None:
             continue
         selector = _vector_selector(text)
         metric = catalogue_metrics.get(selector.name)
         if metric is None:
-            problems.append(f"sli.{key}: metric {selector.name!r} is not in alerts/metrics.yaml")
+            hint = did_you_mean(selector.name, catalogue_metrics)
+            problems.append(f"sli.{key}: metric {selector.name!r} is not in alerts/metrics.yaml{hint}")
             continue
         used = {m.name for m in selector.matchers.matchers} | set(slo.sli.by)
         problems += [
@@ -178,7 +183,7 @@ def _oncall_problems(oncall: OnCallSpec) -> list[str]:
     names = [t.name for t in oncall.teams]
     problems = [f"teams: {n!r} is declared more than once" for n in sorted({n for n in names if names.count(n) > 1})]
     if oncall.default_team not in names:
-        problems.append(f"default_team: {oncall.default_team!r} is not one of the teams {names}")
+        problems.append(f"default_team: {oncall.default_team!r} is not one of the teams {names}{did_you_mean(oncall.default_team, names)}")
     windows = [w.name for w in oncall.maintenance_windows]
     problems += [
         f"maintenance_windows: {n!r} is declared more than once" for n in sorted({n for n in windows if windows.count(n) > 1})
@@ -191,7 +196,7 @@ def _oncall_problems(oncall: OnCallSpec) -> list[str]:
     return problems
 
 
-def _load_slo(path: Path, metrics: dict[str, MetricSpec], teams: set[str]) -> SloSpec:
+def _load_slo(path: Path, metrics: dict[str, MetricSpec] | None, teams: set[str] | None) -> SloSpec:
     data = load_yaml_mapping(path, ObservabilityError)
     if "name" in data:
         raise ObservabilityError(str(path), ["name: an SLO is named by its file name; remove the key"])
@@ -202,27 +207,44 @@ def _load_slo(path: Path, metrics: dict[str, MetricSpec], teams: set[str]) -> Sl
     return slo  # type: ignore[return-value]
 
 
-def load_catalogue(root: Path = ALERTS_DIR) -> Catalogue:
-    """Load and cross-check the SLO specs, the on-call roster and the metric catalogue."""
-    metrics_path, oncall_path = root / "metrics.yaml", root / "oncall.yaml"
-    metrics_data = load_yaml_mapping(metrics_path, ObservabilityError)
-    metrics = _parse(_MetricList, metrics_data, str(metrics_path)).metrics  # type: ignore[attr-defined]
-    oncall = _parse(OnCallSpec, load_yaml_mapping(oncall_path, ObservabilityError), str(oncall_path))
+def _collect(problems: list[str], load: Callable[..., T], *args: object) -> T | None:
+    """Run one loader; on an ObservabilityError keep its problems (prefixed by file) and return None."""
+    try:
+        return load(*args)
+    except ObservabilityError as exc:
+        problems += [f"{exc.source}: {p}" for p in exc.problems]
+        return None
+
+
+def _load_oncall(path: Path) -> OnCallSpec:
+    oncall = _parse(OnCallSpec, load_yaml_mapping(path, ObservabilityError), str(path))
     problems = _oncall_problems(oncall)  # type: ignore[arg-type]
     if problems:
-        raise ObservabilityError(str(oncall_path), problems)
-    by_name = {m.name: m for m in metrics}
+        raise ObservabilityError(str(path), problems)
+    return oncall  # type: ignore[return-value]
+
+
+def _load_metrics(path: Path) -> tuple[MetricSpec, ...]:
+    return _parse(_MetricList, load_yaml_mapping(path, ObservabilityError), str(path)).metrics  # type: ignore[attr-defined]
+
+
+def load_catalogue(root: Path = ALERTS_DIR) -> Catalogue:
+    """Load and cross-check the SLO specs, the on-call roster and the metric catalogue.
+
+    Every file is read even when an earlier one is broken, so one run lists every problem;
+    the cross-checks that need a broken file (an SLO's team, its metrics) are skipped then.
+    """
+    problems: list[str] = []
+    metrics = _collect(problems, _load_metrics, root / "metrics.yaml")
+    oncall = _collect(problems, _load_oncall, root / "oncall.yaml")
     paths = sorted((root / "slos").glob("*.yaml"))
     if not paths:
-        raise ObservabilityError(str(root / "slos"), ["no SLO spec (*.yaml) found"])
-    slos, problems = [], []
-    for path in paths:
-        try:
-            slos.append(_load_slo(path, by_name, set(oncall.team_by_name)))  # type: ignore[attr-defined]
-        except ObservabilityError as exc:
-            problems += [f"{exc.source}: {p}" for p in exc.problems]
+        problems.append(f"{root / 'slos'}: no SLO spec (*.yaml) found")
+    by_name = {m.name: m for m in metrics} if metrics is not None else None
+    teams = set(oncall.team_by_name) if oncall is not None else None
+    slos = [_collect(problems, _load_slo, path, by_name, teams) for path in paths]
     if problems:
-        raise ObservabilityError(str(root / "slos"), problems)
+        raise ObservabilityError(str(root), problems)
     return Catalogue(slos=tuple(slos), oncall=oncall, metrics=metrics)  # type: ignore[arg-type]
 
 

@@ -62,12 +62,13 @@ def _tenant() -> Tenant:
 
 def _approvals(access_model) -> dict:
     future, past = (NOW.date() + dt.timedelta(days=300)).isoformat(), (NOW.date() - dt.timedelta(days=1)).isoformat()
-    approved = [{"user": u, "role": "ops-viewer", "approver": APPROVER, "expires": future} for u in VIEWERS[:-1]]
+    approved_on = (NOW.date() - dt.timedelta(days=200)).isoformat()
+    approved = [{"user": u, "role": "ops-viewer", "approver": APPROVER, "approved": approved_on, "expires": future} for u in VIEWERS[:-1]]
     approved += [
-        {"user": "auth0|pay-1", "role": "ops-payments", "approver": APPROVER, "expires": past},
-        {"user": "auth0|pay-2", "role": "ops-payments", "approver": APPROVER, "expires": future},
-        {"user": "auth0|admin-1", "role": "ops-admin", "approver": APPROVER, "expires": future},
-        {"user": "auth0|gone-1", "role": "ops-sre", "approver": APPROVER, "expires": future},
+        {"user": "auth0|pay-1", "role": "ops-payments", "approver": APPROVER, "approved": approved_on, "expires": past},
+        {"user": "auth0|pay-2", "role": "ops-payments", "approver": APPROVER, "approved": approved_on, "expires": future},
+        {"user": "auth0|admin-1", "role": "ops-admin", "approver": APPROVER, "approved": approved_on, "expires": future},
+        {"user": "auth0|gone-1", "role": "ops-sre", "approver": APPROVER, "approved": approved_on, "expires": future},
     ]
     return review_input(access_model, parse_assignments({"assignments": approved}, access_model))
 

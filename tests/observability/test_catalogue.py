@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import alerting_files, program
+from infra import alerting_files, inputs
 from infra.cli.main import main
 from infra.model.observability import ObservabilityError, load_catalogue
 
@@ -94,7 +94,7 @@ def test_opshub_docs_exits_2_on_a_bad_spec(alerts_copy: Path, monkeypatch, capsy
 
 def test_opshub_plan_exits_2_on_a_bad_spec(alerts_copy: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     _edit(alerts_copy, CASES[2])
-    monkeypatch.setattr(program, "load_catalogue", lambda: load_catalogue(alerts_copy))
+    monkeypatch.setattr(inputs, "ALERTS_DIR", alerts_copy)
     assert main(["plan", "--stack", "prod", "--out", str(tmp_path / "plan")]) == 2
     err = capsys.readouterr().err
     assert "audit-write.yaml" in err and "Traceback" not in err, err
