@@ -11,8 +11,12 @@ import gc
 import importlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from infra.errors import UsageError
+from infra.provenance import git_revision
+
+DISTRIBUTION = "opshub-infra"  # pyproject.toml [project].name
 
 EXIT_USAGE = 2
 
@@ -26,6 +30,7 @@ COMMANDS = {
     "policy": "infra.cli.policy_cmd",
     "db": "infra.cli.db_cmd",
     "audit": "infra.cli.audit_cmd",
+    "review": "infra.cli.review_cmd",
 }
 
 
@@ -35,9 +40,30 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def version_line() -> str:
+    """`opshub <release> (<revision of the code it runs>)`, for bug reports and audit trails."""
+    try:
+        release = version(DISTRIBUTION)
+    except PackageNotFoundError:
+        release = "not installed"
+    return f"opshub {release} ({git_revision().label})"
+
+
+class _Version(argparse.Action):
+    """--version, computed only when asked for (it runs git)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and the code's git revision")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(version_line())
+        parser.exit(0)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The CLI parser; with `only`, just that command is registered (the others are not imported)."""
     parser = _Parser(prog="opshub", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, module in COMMANDS.items():
         if only in (None, name):
@@ -46,6 +72,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _command_named(argv: Sequence[str]) -> str | None:
+    if list(argv) == ["--version"]:
+        return ""  # no command module is needed to print the version
     first = next((word for word in argv if not word.startswith("-")), None)
     return first if first in COMMANDS else None
 

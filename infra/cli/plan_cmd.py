@@ -1,18 +1,19 @@
-"""`opshub plan`: the offline plan of a stack, written as resources.json."""
+"""`opshub plan`: the offline plan of a stack, written as resources.json, and its policy verdicts."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
+import sys
 from pathlib import Path
 
+from infra.cli.output import check_out_dir, write_all
 from infra.config import REPO_ROOT
 from infra.errors import UsageError
 from infra.offline.plan import Plan, ProgramError, run_plan
 from infra.offline.recorder import ProviderCallError, UnknownInputError
 from infra.policy.check import check_stack
+from infra.policy.generate import stale_model_note
 from infra.policy.inputs import from_plan
 from infra.policy.report import render_text
 
@@ -25,47 +26,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def write_json_atomic(path: Path, document: object) -> None:
-    """Write JSON beside the target and rename, so a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.replace(tmp, path)
-
-
-def check_out_dir(out: Path) -> None:
-    """Fail before planning if --out can never hold the result."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(str(out), ["--out must be a directory, and this is a file"])
-
-
-def make_out_dir(out: Path) -> None:
+def plan_or_exit(stack: str, root: Path = REPO_ROOT) -> Plan:
+    """The stack's plan; a program that fails under mocks is a usage error naming the stack."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(str(out), [f"cannot create the output directory: {exc.strerror}"]) from None
+        return run_plan(stack, root=root)
+    except (ProgramError, UnknownInputError, ProviderCallError) as exc:
+        raise UsageError(f"the {stack} program", str(exc).splitlines()) from None
 
 
 def summary(plan: Plan) -> str:
     counts = plan.custom_counts()
-    lines = [f"offline plan of stack {plan.stack!r}: {sum(counts.values())} resources"]
+    custom = sum(counts.values())
+    lines = [
+        f"offline plan of stack {plan.stack!r}: {len(plan.resources)} resources "
+        f"({custom} from providers, {len(plan.resources) - custom} components)"
+    ]
     lines += [f"  {package:<12} {count:>4}" for package, count in sorted(counts.items())]
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
-    out: Path = args.out
-    check_out_dir(out)
-    try:
-        plan = run_plan(args.stack, root=args.cwd)
-    except (ProgramError, UnknownInputError, ProviderCallError) as exc:
-        raise UsageError(f"the {args.stack} program", str(exc).splitlines()) from None
-    make_out_dir(out)
+    check_out_dir(args.out)
+    plan = plan_or_exit(args.stack, args.cwd)
     document = plan.document()
-    write_json_atomic(out / "resources.json", document)
+    (written,) = write_all(args.out, {"resources.json": json.dumps(document, indent=2, sort_keys=True) + "\n"})
     print(summary(plan))
-    print(f"wrote {out / 'resources.json'}")
-    report = check_stack(from_plan(document))
+    print(f"wrote {written}")
+    model = plan.program_inputs.model if plan.program_inputs else None
+    note = stale_model_note()
+    if note:
+        print(note, file=sys.stderr)
+    report = check_stack(from_plan(document), model=model)
     print(render_text(report))
     return report.exit_code

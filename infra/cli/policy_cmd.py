@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from infra.config import REPO_ROOT
+from infra.model.access import AccessModel, load_model, parse_model
 from infra.policy.check import check_stack
 from infra.policy.engines import DEFAULT_ENGINE, ENGINES
-from infra.policy.inputs import load_resources
+from infra.policy.generate import MODEL_MODULE, stale_model_note
+from infra.policy.inputs import StackResources, load_resources
 from infra.policy.pack import PACK_DIR
 from infra.policy.report import render_json, render_sarif, render_text, with_source
 from infra.policy.waivers import WAIVERS_FILE, WaiverError
@@ -29,14 +32,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--opa-url", help="evaluate on a running OPA server that has policies/ loaded instead")
     check.add_argument("--policies", type=Path, default=PACK_DIR, help="the policy pack directory")
     check.add_argument("--waivers", type=Path, help=f"the waivers file (default {WAIVERS_FILE.relative_to(REPO_ROOT)}, if present)")
+    check.add_argument("--allow-empty", action="store_true", help="accept a document with no resources (otherwise exit 2)")
     check.set_defaults(run=run)
+
+
+def _model(stack: StackResources, pack_dir: Path) -> AccessModel | None:
+    """The model the pack's model data comes from: the one a plan carries, else the checkout's."""
+    if not (pack_dir / MODEL_MODULE).exists():
+        return None
+    if stack.model_data is not None:
+        return parse_model(stack.model_data, "the access model embedded in the plan")
+    return load_model()
 
 
 def run(args: argparse.Namespace) -> int:
     if args.waivers is not None and not args.waivers.is_file():
         raise WaiverError(str(args.waivers), ["no such waivers file"])
-    stack = load_resources(args.input)
-    report = check_stack(stack.resources, args.engine, args.opa_url, args.policies, args.waivers or WAIVERS_FILE)
+    stack = load_resources(args.input, allow_empty=args.allow_empty)
+    note = stale_model_note(args.policies)
+    if note:
+        print(note, file=sys.stderr)
+    model = _model(stack, args.policies) if args.opa_url is None else None
+    report = check_stack(stack.resources, args.engine, args.opa_url, args.policies, args.waivers or WAIVERS_FILE, model=model)
     report = with_source(report, str(args.input), stack.source_format)
     if args.format == "text":
         print(render_text(report))

@@ -4,6 +4,12 @@ Each run gets a fresh event loop, fresh mocks and fresh config, waits for every
 registration, and resets the runtime afterwards, so runs in one process never
 leak into each other. The result is the input `pulumi-policy-opa` would see for
 the stack (`{"resources": [...]}`), plus which properties were Pulumi secrets.
+
+A plan of the real program also carries its identity stamp (the git revision,
+a dirty flag and the digests of the model, assignments and config it was made
+from) and the data itself, including the migration files its digests name, so
+`opshub access-report --plan` and `access-diff --base-plan/--head-plan` read
+everything from the plan and nothing from the checkout.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +27,9 @@ import pulumi
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import PROJECT, REPO_ROOT, SECRET_KEYS, parse_stack_config, read_stack_file, stack_file
+from infra.config import PROJECT, REPO_ROOT, SECRET_KEYS, StackConfig, parse_stack_config, read_stack_file, stack_file
+from infra.inputs import ProgramInputs, load_inputs
+from infra.migrations.files import MIGRATIONS_DIR
 from infra.offline.recorder import PlanMocks, RecordingMonitor, Registration, UnknownInputError
 
 PLACEHOLDER_PREFIX = "offline-placeholder:"
@@ -35,10 +43,14 @@ class ProgramError(Exception):
 class Plan:
     stack: str
     resources: list[dict[str, Any]]
+    identity: dict[str, Any] | None = None  # None: a test's own program, not the stack's inputs
+    inputs: dict[str, Any] | None = None
+    program_inputs: ProgramInputs | None = field(default=None, compare=False, repr=False)
 
     def document(self) -> dict[str, Any]:
         """The `resources.json` document."""
-        return {"stack": self.stack, "resources": self.resources}
+        stamp = {"identity": self.identity, "inputs": self.inputs} if self.identity is not None else {}
+        return {"stack": self.stack, **stamp, "resources": self.resources}
 
     def custom_counts(self) -> Counter[str]:
         """Custom resources per provider package (`aws`, `auth0`, ...); provider instances count with theirs."""
@@ -100,17 +112,36 @@ def analyzer_resources(registrations: dict[str, Registration]) -> list[dict[str,
     ]
 
 
-def _default_program() -> None:
-    from infra.program import main  # imported late: the program reads config at import-free call time
+def _program_of(inputs: ProgramInputs) -> Callable[[], None]:
+    from infra.program import build_from  # imported late: the program pulls in every provider SDK
 
-    main()
+    return lambda: build_from(inputs)
 
 
-def run_plan(stack: str, root: Path = REPO_ROOT, program: Callable[[], None] | None = None) -> Plan:
-    """Validate the stack's config, then run `program` (default: the real one) under mocks."""
+def applied_migrations(resources: list[dict[str, Any]], directory: Path = MIGRATIONS_DIR) -> dict[str, str]:
+    """The text of each migration file whose digest a resource of the plan declares."""
+    names = {name for r in resources if isinstance((r.get("properties") or {}).get("digests"), dict) for name in r["properties"]["digests"]}
+    return {name: (directory / name).read_text(encoding="utf-8") for name in sorted(names) if (directory / name).is_file()}
+
+
+def run_plan(
+    stack: str, root: Path = REPO_ROOT, program: Callable[[], None] | None = None, inputs: ProgramInputs | None = None
+) -> Plan:
+    """Run the stack's program (or a test's `program`) under mocks.
+
+    Without `program`, every input is loaded and checked first (all problems at once),
+    unless `inputs` are given, and the plan carries their identity stamp.
+    """
+    if program is None:
+        inputs = inputs or load_inputs(stack, root)
+        program = _program_of(inputs)
     path = stack_file(stack, root)
     raw = read_stack_file(path)
-    config = parse_stack_config(raw, str(path))
+    config = inputs.config if inputs is not None else parse_stack_config(raw, str(path))
+    return _run(stack, raw, config, program, inputs)
+
+
+def _run(stack: str, raw: dict[str, Any], config: StackConfig, program: Callable[[], None], inputs: ProgramInputs | None) -> Plan:
     monitor = RecordingMonitor(PlanMocks(config.aws_account_id, config.aws_region))
     errors = _ErrorLog()
     logger = logging.getLogger(f"opshub.offline.{id(monitor)}")
@@ -121,7 +152,7 @@ def run_plan(stack: str, root: Path = REPO_ROOT, program: Callable[[], None] | N
     try:
         pulumi.runtime.set_all_config(engine_settings(raw), list(SECRET_KEYS))
         pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, logger=logger, monitor=monitor)
-        _sync_await(run_pulumi_func(program or _default_program))
+        _sync_await(run_pulumi_func(program))
     finally:
         pulumi.runtime.reset_options()
         pulumi.runtime.set_all_config({}, [])
@@ -131,4 +162,8 @@ def run_plan(stack: str, root: Path = REPO_ROOT, program: Callable[[], None] | N
         raise ProgramError("\n".join(errors.messages))
     if monitor.unknown_inputs:
         raise UnknownInputError("\n".join(sorted(monitor.unknown_inputs)))
-    return Plan(stack=stack, resources=analyzer_resources(monitor.registrations))
+    resources = analyzer_resources(monitor.registrations)
+    if inputs is None:
+        return Plan(stack=stack, resources=resources)
+    embedded = {**inputs.embedded(), "migrations": applied_migrations(resources)}
+    return Plan(stack=stack, resources=resources, identity=inputs.identity(), inputs=embedded, program_inputs=inputs)

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.model.access import AccessModel
 from infra.policy.engines import DEFAULT_ENGINE, Engine, make_engine
+from infra.policy.generate import with_model
 from infra.policy.inputs import analyzer_input, stack_input
 from infra.policy.pack import PACK_DIR, PolicyPack, Rule, load_pack
 from infra.policy.waivers import WAIVERS_FILE, Waiver, load_waivers
@@ -110,9 +112,16 @@ def check_stack(
     pack_dir: Path = PACK_DIR,
     waivers_path: Path = WAIVERS_FILE,
     today: dt.date | None = None,
+    model: AccessModel | None = None,
 ) -> Report:
-    """Load the pack and the waivers, then evaluate the resources with the chosen engine."""
+    """Load the pack and the waivers, then evaluate the resources with the chosen engine.
+
+    With `model`, the pack's model data is derived from it (infra/policy/generate.py), so a
+    stale policies/model.rego can never turn into a finding.
+    """
     pack = load_pack(pack_dir)
+    if model is not None:
+        pack = with_model(pack, model)
     waivers = load_waivers(waivers_path, frozenset(pack.rule_by_id))
     engine = make_engine(engine_name, pack.package, pack.modules, opa_url)
     return run_check(pack, engine, resources, waivers, today)

@@ -41,6 +41,7 @@ class PolicyInputError(UsageError):
 class StackResources:
     source_format: str
     resources: list[dict[str, Any]]
+    model_data: dict[str, Any] | None = None  # the access model a stamped `opshub plan` document carries
 
 
 def secret_marker() -> dict[str, str]:
@@ -183,8 +184,12 @@ def detect_format(document: Any) -> str | None:
     return None
 
 
-def load_resources(path: Path) -> StackResources:
-    """Read and normalise a stack file, naming the file and the fault when it cannot."""
+def load_resources(path: Path, *, allow_empty: bool = False) -> StackResources:
+    """Read and normalise a stack file, naming the file and the fault when it cannot.
+
+    A document without resources is refused unless `allow_empty`: a check over nothing
+    would pass, and an empty export or preview is almost always the wrong file.
+    """
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -204,9 +209,13 @@ def load_resources(path: Path) -> StackResources:
             ],
         )
     try:
-        return StackResources(kind, FORMATS[kind](document))
+        resources = FORMATS[kind](document)
     except (KeyError, TypeError, AttributeError) as exc:
         raise PolicyInputError(source, [f"malformed {kind} document: missing or wrong field {exc}"]) from None
+    if not resources and not allow_empty:
+        raise PolicyInputError(source, [f"the {kind} document holds no resources, so there is nothing to check; pass --allow-empty if that is expected"])
+    embedded = document.get("inputs") if kind == "opshub-plan" else None
+    return StackResources(kind, resources, embedded.get("access_model") if isinstance(embedded, dict) else None)
 
 
 def analyzer_input(resource: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from infra.policy.check import Finding, Report
 from infra.policy.pack import Rule
+from infra.policy.waivers import Waiver
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVEL = {"mandatory": "error", "advisory": "warning"}
@@ -26,12 +27,18 @@ def _verdict(f: Finding) -> str:
     return "DENY" if f.rule.enforcement == "mandatory" else "WARN"
 
 
+def _text_finding(f: Finding) -> str:
+    """A verdict for people: rule id, severity and message, then the resource's URN and how to fix it."""
+    lines = [f"{_verdict(f):<6} {f.rule.id} [{f.rule.severity}] {f.message}", f"       resource: {f.urn}"]
+    if f.waiver:
+        lines.append(f"       waived: {f.waiver.describe()}: {f.waiver.reason}")
+    else:
+        lines.append(f"       fix: {f.rule.remediation}")
+    return "\n".join(lines)
+
+
 def render_text(report: Report) -> str:
-    lines = [
-        f"{_verdict(f):<6} {f.rule.id} [{f.rule.severity}] {f.message}"
-        + (f"\n       waived: {f.waiver.describe()}: {f.waiver.reason}" if f.waiver else "")
-        for f in report.findings
-    ]
+    lines = [_text_finding(f) for f in report.findings]
     lines += [f"EXPIRED waiver {w.describe()}: renew it or remove it" for w in report.expired_waivers]
     blocking = sum(f.blocking for f in report.findings)
     waived = sum(f.waiver is not None for f in report.findings)
@@ -45,7 +52,8 @@ def render_text(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _finding_json(f: Finding) -> dict[str, Any]:
+def finding_json(f: Finding) -> dict[str, Any]:
+    """One finding for tools; the access report and diff use these same fields."""
     return {
         "ruleId": f.rule.id,
         "rule": f.rule.name,
@@ -56,6 +64,7 @@ def _finding_json(f: Finding) -> dict[str, Any]:
         "name": f.name,
         "type": f.type,
         "message": f.message,
+        "remediation": f.rule.remediation,
         "waived": f.waiver is not None,
         "waiver": None
         if f.waiver is None
@@ -68,11 +77,29 @@ def render_json(report: Report) -> dict[str, Any]:
         "verdict": "fail" if report.exit_code else "pass",
         "engine": report.engine,
         "input": {"path": report.source, "format": report.source_format, "resources": report.resource_count},
-        "findings": [_finding_json(f) for f in report.findings],
+        "findings": [finding_json(f) for f in report.findings],
         "expiredWaivers": [
             {"ruleId": w.rule, "resource": w.resource.model_dump(exclude_none=True), "owner": w.owner, "expires": w.expires.isoformat()}
             for w in report.expired_waivers
         ],
+    }
+
+
+def expired_waiver_json(w: Waiver) -> dict[str, Any]:
+    """An expired waiver as a mandatory finding (it fails the check until renewed or removed)."""
+    return {
+        "ruleId": w.rule,
+        "rule": "expired_waiver",
+        "title": "A waiver has expired",
+        "severity": "high",
+        "enforcementLevel": "mandatory",
+        "urn": w.resource.urn or "",
+        "name": w.describe(),
+        "type": "waiver",
+        "message": f"the waiver of {w.rule} for {w.describe()} expired on {w.expires.isoformat()}",
+        "remediation": "Renew the waiver in policies/waivers.yaml (owner, reason, a new expires date) or remove it.",
+        "waived": False,
+        "waiver": None,
     }
 
 

@@ -1,31 +1,34 @@
-"""The declared-access report as plain data: the plan's resources joined with the access model.
+"""The declared-access report as plain data: a plan's resources joined with the model it carries.
 
-`build_report(resources, model, findings, revision)` returns a JSON-ready dict
-that every renderer reads. Where the plan declares a domain (Auth0 roles, IAM,
-Postgres, secrets) the report states what the plan declares and names any
-drift from the model; where it does not, it falls back to the model and says
-so in `sources`. The fingerprint hashes the declared graph (resources + model)
-and the report's own content, so two reports with the same access have the
-same `report_sha256` whatever revision produced them.
+`report_for(planned)` returns a JSON-ready dict that every renderer reads.
+Where the plan declares a domain (Auth0 roles, IAM, Postgres, secrets) the
+report states what the plan declares and names any drift from the model;
+where it does not, it falls back to the model and says so in `sources`.
+Everything comes from the plan (infra/report/planned.py), never from the
+checkout. The fingerprint hashes the declared graph (resources + model) and
+the report's access content, so two reports with the same access have the same
+`report_sha256` whatever revision produced them and whenever they were made:
+`revision`, `identity`, `generated_at` and `since_review` are outside it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import datetime as dt
 from typing import Any
 
-from infra.model.access import AccessModel, Role
+from infra.model.access import LEVEL_ORDER, AccessModel, Role
+from infra.model.assignments import Assignments
+from infra.provenance import canonical_sha256
+from infra.report.credentials import credential_reach
 from infra.report.declared import Declared, read_declared
 from infra.report.findings import PolicyResult, evaluate
+from infra.report.planned import PlannedRevision
 
 DECLARED = "declared in the plan"
 MODEL_ONLY = "access model only: the plan declares no resource for this yet"
 
-
-def canonical_sha256(document: Any) -> str:
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+# Keys of the report that describe where and when it was made, not the access it shows.
+OUTSIDE_FINGERPRINT = ("revision", "identity", "generated_at", "since_review", "fingerprint")
 
 
 def _role_permissions(role: Role, declared: Declared) -> tuple[list[str], dict[str, list[str]]]:
@@ -79,6 +82,16 @@ def _reach(model: AccessModel, permissions: list[str], reads: dict[str, list[str
     return rows
 
 
+def _levels(model: AccessModel, permissions: list[str]) -> dict[str, str]:
+    """The highest level the permissions grant on each integration (e.g. stripe: edit)."""
+    levels: dict[str, str] = {}
+    for integration in model.integrations:
+        granted = [integration.grants[p] for p in permissions if p in integration.grants]
+        if granted:
+            levels[integration.name] = max(granted, key=LEVEL_ORDER.__getitem__)
+    return levels
+
+
 def _roles(model: AccessModel, declared: Declared, reads: dict[str, list[str]]) -> list[dict]:
     out = []
     for role in model.roles:
@@ -97,6 +110,7 @@ def _roles(model: AccessModel, declared: Declared, reads: dict[str, list[str]]) 
                 "reach": reach,
                 "secrets": sorted({k for row in reach for k in row["secrets"]}),
                 "database": _policies_for(role.name, declared),
+                "integrations": _levels(model, permissions),
             }
         )
     unmodelled = sorted(set(declared.auth0_roles or {}) - set(model.role_by_name))
@@ -113,13 +127,20 @@ def _roles(model: AccessModel, declared: Declared, reads: dict[str, list[str]]) 
             "reach": [],
             "secrets": [],
             "database": [],
+            "integrations": _levels(model, list(declared.auth0_roles[name])),
         }
         for name in unmodelled
     ]
     return out
 
 
-def _secrets(model: AccessModel, declared: Declared, reads: dict[str, list[str]]) -> list[dict]:
+def _readers(credentials: list[dict]) -> dict[str, list[str]]:
+    """Per secret key, the principals that can read its value (people only use it, so they are not readers)."""
+    return {c["key"]: sorted(p["principal"] for p in c["principals"] if "read" in p["access"]) for c in credentials}
+
+
+def _secrets(model: AccessModel, declared: Declared, reads: dict[str, list[str]], credentials: list[dict]) -> list[dict]:
+    readers = _readers(credentials) if declared.secrets is not None else {}
     out = []
     for spec in model.secrets:
         found = (declared.secrets or {}).get(spec.key)
@@ -133,7 +154,7 @@ def _secrets(model: AccessModel, declared: Declared, reads: dict[str, list[str]]
                 "declared_rotation_days": found.rotation_days if found else None,
                 "declared_rotation_lambda": found.rotation_lambda if found else False,
                 "customer_kms_key": found.kms_key if found else None,
-                "readers": sorted(name for name, keys in reads.items() if spec.key in keys),
+                "readers": readers.get(spec.key) or sorted(name for name, keys in reads.items() if spec.key in keys),
             }
         )
     return out
@@ -190,15 +211,39 @@ def _database(declared: Declared) -> dict:
     }
 
 
+def _people(roles: list[dict], assignments: Assignments | None, model: AccessModel) -> dict[str, Any]:
+    """Approved holders per role, and the segregation-of-duties pairs any one person would hold."""
+    if assignments is None:
+        return {"available": False, "roles": [], "persons": []}
+    by_role = {r["name"]: r for r in roles}
+    holders: dict[str, list[dict]] = {r["name"]: [] for r in roles}
+    for a in assignments.assignments:
+        entry = {"user": a.user, "approver": a.approver, "approved": a.approved.isoformat(), "expires": a.expires.isoformat()}
+        holders.setdefault(a.role, []).append(entry)
+    persons = []
+    for user in sorted({a.user for a in assignments.assignments}):
+        held = sorted({a.role for a in assignments.assignments if a.user == user})
+        permissions = {p for r in held for p in by_role.get(r, {}).get("permissions", [])}
+        pairs = [list(pair.permissions) for pair in model.segregation_of_duties if set(pair.permissions) <= permissions]
+        persons.append({"user": user, "roles": held, "sod_pairs": pairs})
+    return {
+        "available": True,
+        "roles": [{"role": name, "holders": sorted(h, key=lambda e: e["user"])} for name, h in holders.items()],
+        "persons": persons,
+    }
+
+
 def build_report(
-    resources: list[dict], model: AccessModel, findings: PolicyResult, stack: str, revision: str, sql_files: dict[str, str]
+    planned: PlannedRevision, findings: PolicyResult, generated_at: str, since_review: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The whole report; `fingerprint.report_sha256` covers everything but `revision` and itself."""
-    declared = read_declared(resources, sql_files)
+    """The whole report; `fingerprint.report_sha256` covers everything but OUTSIDE_FINGERPRINT."""
+    model = planned.model
+    declared = read_declared(planned.resources, planned.sql_files)
     reads = _identity_reads(model, declared)
     roles = _roles(model, declared, reads)
+    credentials = credential_reach(planned.resources, model, declared.secrets, roles, planned.assignments)
     body = {
-        "stack": stack,
+        "stack": planned.stack,
         "sources": {
             "auth0_roles": DECLARED if declared.auth0_roles is not None else MODEL_ONLY,
             "iam_secret_access": DECLARED if declared.iam_reads is not None else MODEL_ONLY,
@@ -207,32 +252,41 @@ def build_report(
             "secrets": DECLARED if declared.secrets is not None else MODEL_ONLY,
             "mfa": "access model (enforced by the Auth0 post-login Action)",
             "routes": "access model (/ops routes)",
+            "people": "approved assignments (infra/model/assignments.yaml) the plan was made with",
         },
         "permissions": [p.model_dump() for p in model.permissions],
+        "routes": [r.model_dump() for r in model.routes],
+        "integrations": [{"name": i.name, "title": i.title, "grants": dict(i.grants)} for i in model.integrations],
         "roles": roles,
         "identities": _identities(model, declared, reads),
-        "secrets": _secrets(model, declared, reads),
+        "secrets": _secrets(model, declared, reads, credentials),
+        "credentials": credentials,
+        "people": _people(roles, planned.assignments, model),
         "database": _database(declared),
         "segregation_of_duties": _sod(model, roles),
         "findings": findings.as_dict(),
         "plan": {"resources": declared.resource_count},
     }
-    graph = {"resources": resources, "model": model.model_dump(mode="json"), "sql": sql_files}
+    graph = {"resources": planned.resources, "model": model.model_dump(mode="json"), "sql": planned.sql_files}
     return {
         **body,
-        "revision": revision,
+        "revision": planned.label,
+        "identity": planned.identity,
+        "generated_at": generated_at,
+        "since_review": since_review,
         "fingerprint": {"declared_graph_sha256": canonical_sha256(graph), "report_sha256": canonical_sha256(body)},
     }
 
 
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def report_for(
-    resources: list[dict],
-    model: AccessModel,
-    stack: str,
-    revision: str,
-    sql_files: dict[str, str],
-    model_problems: list[str] | None = None,
+    planned: PlannedRevision, *, generated_at: str | None = None, since_review: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The report with the policy findings of `resources` (and any model invariant violations)."""
-    findings = evaluate(resources).with_model_problems(model_problems or [])
-    return build_report(resources, model, findings, stack, revision, sql_files)
+    """The report of a plan, with the policy findings of its resources and its model's invariant violations."""
+    # A model that breaks its invariants may name undeclared permissions: the pack's own data is used then.
+    policy_model = None if planned.problems else planned.model
+    findings = evaluate(planned.resources, policy_model).with_model_problems(list(planned.problems))
+    return build_report(planned, findings, generated_at or utc_now(), since_review)

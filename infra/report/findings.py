@@ -31,49 +31,64 @@ class PolicyResult:
             "waivers": list(self.waivers),
         }
 
-    def with_model_problems(self, problems: list[str]) -> PolicyResult:
-        """Add the access model's invariant violations as mandatory findings."""
-        extra = tuple(
-            {"rule": MODEL_RULE, "severity": "high", "mandatory": True, "resource": "infra/model/access.yaml", "type": "access model", "message": p}
-            for p in problems
-        )
+    def with_model_problems(self, problems: list[dict[str, str]]) -> PolicyResult:
+        """Add the invariant violations of the model or approvals (`{"source", "message"}`) as mandatory findings."""
+        extra = tuple(model_finding(p["source"], p["message"]) for p in problems)
         return PolicyResult(self.available, self.note, extra + self.findings, self.waivers)
 
 
-def finding_key(finding: dict[str, Any]) -> tuple[str, str, str]:
-    """What makes a finding the same finding in two plans."""
-    return (str(finding.get("rule")), str(finding.get("resource")), str(finding.get("message")))
-
-
-def _finding(f: Any) -> dict[str, Any]:
+def model_finding(source: str, message: str) -> dict[str, Any]:
+    """An invariant violation in the fields of a policy finding; `name` is the file that breaks it."""
     return {
-        "rule": f.rule.id,
-        "severity": f.rule.severity,
-        "mandatory": f.blocking,
-        "resource": f.name or f.urn,
-        "type": f.type,
-        "message": f.message,
+        "ruleId": MODEL_RULE,
+        "rule": "model_invariant",
+        "title": "The access model and approvals keep their invariants",
+        "severity": "high",
+        "enforcementLevel": "mandatory",
+        "urn": "",
+        "name": source,
+        "type": "access model" if source.endswith("access.yaml") else "approved assignments",
+        "message": message,
+        "remediation": f"Fix {source}: `opshub plan` refuses it and names the entry.",
+        "waived": False,
+        "waiver": None,
     }
+
+
+def is_blocking(finding: dict[str, Any]) -> bool:
+    return finding["enforcementLevel"] == "mandatory" and not finding.get("waived")
+
+
+def subject(finding: dict[str, Any]) -> str:
+    """What a finding is about, for people: the resource's name, or its URN."""
+    return str(finding.get("name") or finding.get("urn") or "")
+
+
+def finding_key(finding: dict[str, Any]) -> tuple[str, str, str]:
+    """What makes a finding the same finding in two plans (URNs differ between engines, names do not)."""
+    return (str(finding.get("ruleId")), subject(finding), str(finding.get("message")))
 
 
 def _waiver(f: Any) -> dict[str, Any]:
     w = f.waiver
-    return {"rule": w.rule, "resource": f.name or f.urn, "owner": w.owner, "expires": w.expires.isoformat(), "reason": w.reason}
+    return {"ruleId": w.rule, "urn": f.urn, "name": f.name, "owner": w.owner, "expires": w.expires.isoformat(), "reason": w.reason}
 
 
-def evaluate(resources: list[dict[str, Any]]) -> PolicyResult:
-    """Findings of the repo's policy pack on `resources` (as `opshub policy check` runs it), with its waivers."""
+def evaluate(resources: list[dict[str, Any]], model: Any = None) -> PolicyResult:
+    """Findings of the repo's policy pack on `resources` (as `opshub policy check` runs it), with its waivers.
+
+    `model` is the access model the plan carries: the pack's model data is derived from it.
+    """
     try:
         from infra.policy.check import check_stack  # noqa: PLC0415 - optional: a checkout may predate the pack
         from infra.policy.inputs import from_plan  # noqa: PLC0415
     except ImportError:
         return PolicyResult(available=False, note=NOT_AVAILABLE)
-    report = check_stack(from_plan({"resources": resources}))
-    findings = tuple(_finding(f) for f in report.findings if f.waiver is None)
-    expired = tuple(
-        {"rule": w.rule, "severity": "high", "mandatory": True, "resource": w.describe(), "type": "waiver", "message": "the waiver has expired"}
-        for w in report.expired_waivers
-    )
+    from infra.policy.report import expired_waiver_json, finding_json  # noqa: PLC0415
+
+    report = check_stack(from_plan({"resources": resources}), model=model)
+    findings = tuple(finding_json(f) for f in report.findings if f.waiver is None)
+    expired = tuple(expired_waiver_json(w) for w in report.expired_waivers)
     waivers = tuple(_waiver(f) for f in report.findings if f.waiver is not None)
     note = f"{len(report.rules)} rules of policies/ evaluated with {report.engine}"
     return PolicyResult(available=True, note=note, findings=findings + expired, waivers=waivers)

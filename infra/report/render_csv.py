@@ -28,6 +28,13 @@ def _rows(report: dict[str, Any]) -> Iterator[tuple[str, str, str, str, str]]:
     for secret in report["secrets"]:
         plan = f"{secret['rotation']} every {secret['rotation_days']} days"
         yield ("secret", secret["key"], "rotation", plan, f"declared: {secret['declared_rotation_days'] or 'none'}")
+    for credential in report.get("credentials", []):
+        for principal in credential["principals"]:
+            paths = " | ".join(" -> ".join(path) for path in principal["paths"])
+            yield ("credential", credential["key"], "reached by " + "+".join(principal["access"]), principal["principal"], f"{principal['kind']}: {paths}")
+    for role in (report.get("people") or {}).get("roles", []):
+        for h in role["holders"]:
+            yield ("person", h["user"], "approved for", role["role"], f"by {h['approver']} on {h['approved']}, expires {h['expires']}")
     for grant in report["database"]["grants"]:
         yield ("database", grant["role"], "granted " + ",".join(grant["privileges"]), grant["on"], "")
     for policy in report["database"]["rls_policies"]:
@@ -38,12 +45,13 @@ def _rows(report: dict[str, Any]) -> Iterator[tuple[str, str, str, str, str]]:
     if not findings["available"]:
         yield ("finding", "policy check", "not available", "", findings["note"])
     for f in findings["findings"]:
-        yield ("finding", f["rule"], f["severity"], f["resource"], f["message"])
+        yield ("finding", f["ruleId"], f"{f['severity']} {f['enforcementLevel']}", f["urn"] or f["name"], f["message"])
     for w in findings["waivers"]:
-        yield ("waiver", w.get("rule", ""), "waived until " + str(w.get("expires", "")), str(w.get("resource", "")), str(w.get("owner", "")))
+        yield ("waiver", w["ruleId"], "waived until " + w["expires"], w["urn"] or w["name"], w["owner"])
     yield ("fingerprint", "declared graph", "sha256", report["fingerprint"]["declared_graph_sha256"], "")
     yield ("fingerprint", "report", "sha256", report["fingerprint"]["report_sha256"], "")
     yield ("fingerprint", "git revision", "is", report["revision"], "")
+    yield ("fingerprint", "generated at", "is", report.get("generated_at") or "", "")
 
 
 def render_csv(report: dict[str, Any]) -> str:

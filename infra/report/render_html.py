@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from infra.report.sections import HELD, Section, Table, sections
+from infra.report.sections import HELD, Cell, Section, Table, headline, sections
 
 CSS = """
 :root { --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --held: #dafbe1; --write: #fff1c2; --bad: #ffd8d3; }
@@ -34,6 +34,7 @@ table.matrix tbody tr:hover td, table.matrix tbody tr:hover th { outline: 1px so
 td.violated { background: var(--bad); font-weight: 700; }
 .note { color: var(--muted); margin: .25rem 0; }
 .unavailable { background: var(--bad); padding: .5rem; border-left: 4px solid #cf222e; }
+ul.lines { margin: 0; padding-left: 1rem; } ul.lines li { margin: .1rem 0; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10px; }
   nav { display: none; }
@@ -64,13 +65,20 @@ def _matrix(table: Table, writes: set[str]) -> str:
     return f'<div class="scroll"><table class="matrix" id="matrix">{caption}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
+def _cell(value: Cell) -> str:
+    """One cell's HTML: a tuple of lines becomes a list, one item per line."""
+    if isinstance(value, tuple):
+        return '<ul class="lines">' + "".join(f"<li>{escape(line)}</li>" for line in value) + "</ul>"
+    return escape(value)
+
+
 def _table(table: Table) -> str:
     caption = f"<caption>{escape(table.caption)}</caption>" if table.caption else ""
     if not table.rows:
         return f'<table>{caption}<tbody><tr><td class="note">None.</td></tr></tbody></table>'
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in table.headers)
     rows = "".join(
-        "<tr>" + "".join(f'<td{" class=violated" if c == "VIOLATED" else ""}>{escape(c)}</td>' for c in row) + "</tr>"
+        "<tr>" + "".join(f'<td{" class=violated" if c == "VIOLATED" else ""}>{_cell(c)}</td>' for c in row) + "</tr>"
         for row in table.rows
     )
     return f'<div class="scroll"><table>{caption}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
@@ -96,7 +104,6 @@ def render_html(report: dict[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         f"<header><h1>{escape(title)}</h1>"
-        f'<p class="meta">Revision <code>{escape(report["revision"])}</code> · report sha256 '
-        f'<code>{escape(report["fingerprint"]["report_sha256"])}</code></p><nav>{nav}</nav></header>'
+        f'<p class="meta">{escape(headline(report))}</p><nav>{nav}</nav></header>'
         f"<main>{''.join(_section(s, writes) for s in parts)}</main></body></html>\n"
     )

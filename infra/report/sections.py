@@ -1,22 +1,32 @@
 """The report laid out as titled tables, shared by the Markdown and HTML renderers.
 
 Both formats show the same sections in the same order, so a reader can move
-between them; only the markup differs.
+between them; only the markup differs. `SECTIONS` is the order: a new section is
+one function from the report to a `Section` (or None to leave it out), added
+to that list.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.report.diff import diff_blocks, rotation_text, widening_sentence
+from infra.report.findings import subject
+
 HELD = "✓"
 NONE = "—"
+
+# A cell is one line of text, or several lines shown one under the other.
+Cell = str | tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Table:
     headers: tuple[str, ...]
-    rows: list[tuple[str, ...]]
+    rows: list[tuple[Cell, ...]]
     caption: str = ""
     matrix: bool = False  # a role x permission grid: first column = role, then one column per permission
 
@@ -27,6 +37,14 @@ class Section:
     anchor: str
     notes: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+
+
+def headline(report: dict[str, Any]) -> str:
+    """The line under the title: which revision the plan was made at, when the report was made, its hash."""
+    return (
+        f"Revision {report['revision']} (from the plan's identity stamp) · generated {report.get('generated_at') or NONE}"
+        f" · report sha256 {report['fingerprint']['report_sha256']}"
+    )
 
 
 def _join(items: list[str]) -> str:
@@ -73,7 +91,7 @@ def _reach(report: dict[str, Any]) -> Section:
                     _join(row["routes"]),
                     _join(row["integrations"]),
                     _join(row["database"]),
-                    _join(row["secrets"]) + (f" (via {row['via']})" if row["secrets"] else ""),
+                    _join(row["secrets"]) + (f" (used by {row['via']} acting for the holder, never held)" if row["secrets"] else ""),
                 )
                 for row in role["reach"]
             ],
@@ -83,7 +101,8 @@ def _reach(report: dict[str, Any]) -> Section:
     ]
     notes = [
         "Auth0 permission → /ops route → database rows under row-level security → vendor secrets the backend reads "
-        f"for it. Secret access: {report['sources']['iam_secret_access']}. RLS: {report['sources']['rls_policies']}."
+        "when it acts for the holder (the role itself never holds a secret; see Who can reach each credential). "
+        f"Secret access: {report['sources']['iam_secret_access']}. RLS: {report['sources']['rls_policies']}."
     ]
     return Section("Who can reach what", "reach", notes, tables)
 
@@ -173,16 +192,16 @@ def _findings(report: dict[str, Any]) -> Section:
     notes = [f"Policy check: {findings['note']}." if findings["available"] else f"Policy check {findings['note']}."]
     tables = [
         Table(
-            ("rule", "severity", "resource", "message"),
-            [(f["rule"], f["severity"], f["resource"], f["message"]) for f in findings["findings"]],
+            ("rule", "severity", "resource", "message", "remediation"),
+            [
+                (f["ruleId"], f"{f['severity']}, {f['enforcementLevel']}", (subject(f), f["urn"]) if f["urn"] else subject(f), f["message"], f.get("remediation") or NONE)
+                for f in findings["findings"]
+            ],
             caption="Findings",
         ),
         Table(
             ("rule", "resource", "owner", "expires", "reason"),
-            [
-                (str(w.get("rule", "")), str(w.get("resource", "")), str(w.get("owner", "")), str(w.get("expires", "")), str(w.get("reason", "")))
-                for w in findings["waivers"]
-            ],
+            [(w["ruleId"], w["name"] or w["urn"], w["owner"], w["expires"], w["reason"]) for w in findings["waivers"]],
             caption="Active waivers",
         ),
     ]
@@ -192,18 +211,112 @@ def _findings(report: dict[str, Any]) -> Section:
 
 def _fingerprint(report: dict[str, Any]) -> Section:
     fp = report["fingerprint"]
+    identity = report.get("identity") or {}
     rows = [
         ("git revision", report["revision"]),
+        ("generated at", report.get("generated_at") or NONE),
+        ("plan's model sha256", identity.get("model_sha256") or NONE),
+        ("plan's config sha256", identity.get("config_sha256") or NONE),
+        ("plan's assignments sha256", identity.get("assignments_sha256") or NONE),
         ("declared graph sha256", fp["declared_graph_sha256"]),
         ("report sha256", fp["report_sha256"]),
         ("plan resources", str(report["plan"]["resources"])),
     ]
     notes = [
-        "The declared graph hash covers the plan's resources and the access model; the report hash covers the JSON "
-        "report without `revision` and `fingerprint` (canonical JSON: sorted keys, no spaces, UTF-8)."
+        "The revision and the input digests are the plan's own identity stamp, not the checkout's. The declared graph "
+        "hash covers the plan's resources and the access model; the report hash covers the JSON report without "
+        "`revision`, `identity`, `generated_at`, `since_review` and `fingerprint` (canonical JSON: sorted keys, no "
+        "spaces, UTF-8)."
     ]
     return Section("Fingerprint", "fingerprint", notes, [Table(("what", "value"), rows)])
 
 
+def _principal_line(principal: dict[str, Any]) -> str:
+    access = ", ".join(principal["access"])
+    people = f" — {len(principal['people'])} approved: {', '.join(principal['people'])}" if principal["people"] else ""
+    return f"{principal['principal']} [{principal['kind']}: {access}] {principal['description']}{people}"
+
+
+def _credentials(report: dict[str, Any]) -> Section:
+    rows = []
+    for credential in report.get("credentials", []):
+        principals = credential["principals"]
+        paths = tuple(f"{p['principal']}: " + " → ".join(path) for p in principals for path in p["paths"])
+        rows.append(
+            (
+                (credential["key"], credential["name"]),
+                rotation_text(credential["rotation"]) + (f"; master {credential['rotation']['master']}" if credential["rotation"].get("master") else ""),
+                tuple(_principal_line(p) for p in principals) or NONE,
+                paths or NONE,
+                tuple(credential["notes"]) or NONE,
+            )
+        )
+    notes = [
+        "Every principal of the plan that can read or write each secret, from the IAM policies, the secret's resource "
+        "policy and its KMS key policy. People never hold a credential: the runtime identity uses it for them on the "
+        "routes their role allows (role → route → runtime identity → IAM statement). `use` = through the runtime, "
+        "`manage` = the deploy role administers the secret and its policy."
+    ]
+    headers = ("credential", "rotation plan", "who can read or write it", "path", "blocked paths")
+    return Section("Who can reach each credential", "credentials", notes, [Table(headers, rows)])
+
+
+def _approval_status(holder: dict[str, str], today: str) -> str:
+    return "expired" if holder["expires"] < today else "active"
+
+
+def _people(report: dict[str, Any]) -> Section:
+    people = report.get("people") or {}
+    if not people.get("available"):
+        return Section("People", "people", ["The plan carries no approved assignments this report can show."], [])
+    today = (report.get("generated_at") or dt.date.today().isoformat())[:10]
+    holders = Table(
+        ("role", "approved holder", "approved by", "approved on", "expires", "status on " + today),
+        [
+            (role["role"], h["user"], h["approver"], h["approved"], h["expires"], _approval_status(h, today))
+            for role in people["roles"]
+            for h in role["holders"]
+        ],
+        caption="Approved holders of each role (infra/model/assignments.yaml, as embedded in the plan)",
+    )
+    persons = Table(
+        ("person", "roles", "segregation-of-duties pairs held"),
+        [(p["user"], _join(p["roles"]), _join([" + ".join(x) for x in p["sod_pairs"]])) for p in people["persons"]],
+        caption="Segregation-of-duties pairs each approved person would hold (— = none)",
+    )
+    unapproved = [r["role"] for r in people["roles"] if not r["holders"]]
+    notes = [f"Roles nobody is approved for: {', '.join(unapproved)}."] if unapproved else []
+    return Section("People", "people", notes, [holders, persons])
+
+
+def _since_review(report: dict[str, Any]) -> Section:
+    since = report.get("since_review") or {"status": "not-compared", "note": "No comparison with a signed-off review was asked for."}
+    review = since.get("review")
+    notes = [since["note"]]
+    if review:
+        notes.insert(0, f"Last signed-off review: {review['tag']}, by {review['reviewer']} on {review['date']}, revision {review['revision'][:12]}.")
+    diff = since.get("diff")
+    if not diff:
+        return Section("Changes since the last review", "since-review", notes, [])
+    tables = [Table(("widened access",), [(widening_sentence(w),) for w in diff["widening"]], caption="Widened since the review")]
+    tables += [Table(headers, rows, caption=title) for title, headers, rows in diff_blocks(diff)]
+    return Section("Changes since the last review", "since-review", notes, tables)
+
+
+# The report's sections, in order. Other report sections plug in here.
+SECTIONS: list[Callable[[dict[str, Any]], Section | None]] = [
+    _since_review,
+    _credentials,
+    _people,
+    _matrix,
+    _reach,
+    _database,
+    _secrets,
+    _sod,
+    _findings,
+    _fingerprint,
+]
+
+
 def sections(report: dict[str, Any]) -> list[Section]:
-    return [_matrix(report), _reach(report), _database(report), _secrets(report), _sod(report), _findings(report), _fingerprint(report)]
+    return [section for build in SECTIONS if (section := build(report)) is not None]

@@ -10,10 +10,11 @@ import pytest
 
 from infra.errors import ModelError
 from infra.model.access import AccessModel, parse_model
-from infra.report.access import canonical_sha256, report_for
+from infra.report.access import report_for
+from infra.provenance import canonical_sha256
+from infra.report.access import OUTSIDE_FINGERPRINT
 from infra.report.declared import AUTH0_ROLE_PERMISSIONS
 from infra.report.findings import MODEL_RULE
-from infra.report.revision import migration_sql
 from tests.report.conftest import resource
 
 POLICY_SQL = """
@@ -49,14 +50,15 @@ def test_prod_plan_is_the_source_where_it_declares_the_domain(prod_report: dict)
     assert prod_report["sources"]["auth0_roles"] == "declared in the plan"
     assert prod_report["sources"]["secrets"] == "declared in the plan"
     readers = {s["key"]: s["readers"] for s in prod_report["secrets"]}
-    assert readers["auth0/access-review-client"] == ["access-review-job"], "only the review job reads its client secret"
+    assert "access-review-job" in readers["auth0/access-review-client"], "the review job reads its client secret"
+    assert "ops-hub-runtime" not in readers["auth0/access-review-client"]
 
 
-def test_a_permission_missing_from_the_plan_shows_as_drift(prod_resources: list[dict], access_model: AccessModel) -> None:
+def test_a_permission_missing_from_the_plan_shows_as_drift(prod_resources: list[dict], report_of) -> None:
     grants = next(r for r in prod_resources if r["type"] == AUTH0_ROLE_PERMISSIONS and "ops-sre" in r["name"])
     grants["properties"]["permissions"] = [p for p in grants["properties"]["permissions"] if p["name"] != "incidents:ack"]
 
-    report = report_for(prod_resources, access_model, "prod", "r", migration_sql())
+    report = report_of(resources=prod_resources)
 
     sre = next(r for r in report["roles"] if r["name"] == "ops-sre")
     assert "incidents:ack" not in sre["permissions"], "the report must show what the plan declares"
@@ -73,14 +75,14 @@ def test_rls_policies_of_the_applied_migrations_give_rows_to_the_roles_they_cove
     assert any(p.startswith("events_select_own ") for p in database["ops-viewer"]), "every ops role sees its own rows"
 
 
-def test_policies_naming_roles_count_only_from_sql_matching_the_plan_digest(prod_resources: list[dict], access_model: AccessModel) -> None:
+def test_policies_naming_roles_count_only_from_sql_matching_the_plan_digest(prod_resources: list[dict], prod_planned, report_of) -> None:
     sql = POLICY_SQL
     digest = hashlib.sha256(sql.encode()).hexdigest()
     migration = resource("pulumi-python:dynamic/opshub:Migrations", "extra", {"digests": {"9999_extra.sql": digest}, "opsRoles": []})
     resources = [*prod_resources, migration]
 
-    matching = report_for(resources, access_model, "prod", "r", {**migration_sql(), "9999_extra.sql": sql})
-    tampered = report_for(resources, access_model, "prod", "r", {**migration_sql(), "9999_extra.sql": sql + "-- edited"})
+    matching = report_of(resources=resources, sql_files={**prod_planned.sql_files, "9999_extra.sql": sql})
+    tampered = report_of(resources=resources, sql_files={**prod_planned.sql_files, "9999_extra.sql": sql + "-- edited"})
 
     auditor = next(r for r in matching["roles"] if r["name"] == "ops-auditor")
     viewer = next(r for r in matching["roles"] if r["name"] == "ops-viewer")
@@ -90,35 +92,37 @@ def test_policies_naming_roles_count_only_from_sql_matching_the_plan_digest(prod
     assert not any(p["name"] == "events_read_all" for p in tampered["database"]["rls_policies"])
 
 
-def test_a_role_holding_a_sod_pair_is_reported_violated(prod_resources: list[dict], access_model: AccessModel) -> None:
+def test_a_role_holding_a_sod_pair_is_reported_violated(prod_resources: list[dict], access_model: AccessModel, report_of) -> None:
     auditor = access_model.role_by_name["ops-auditor"]
     roles = tuple(r.model_copy(update={"permissions": (*auditor.permissions, "payments:refund")}) if r is auditor else r for r in access_model.roles)
     model = access_model.model_copy(update={"roles": roles})
     grants = next(r for r in prod_resources if r["type"] == AUTH0_ROLE_PERMISSIONS and "ops-auditor" in r["name"])
     grants["properties"]["permissions"].append({"name": "payments:refund", "resourceServerIdentifier": "api"})
 
-    report = report_for(prod_resources, model, "prod", "r", migration_sql())
+    report = report_of(resources=prod_resources, model=model)
 
     status = {tuple(p["permissions"]): (p["status"], p["roles_holding_both"]) for p in report["segregation_of_duties"]}
     assert status[("payments:refund", "audit:export")] == ("violated", ["ops-auditor"])
     assert status[("integrations:manage", "access:review")][0] == "holds"
 
 
-def test_model_problems_become_mandatory_findings(prod_plan, access_model: AccessModel) -> None:
-    report = report_for(prod_plan.resources, access_model, "prod", "r", migration_sql(), ["role 'ops-viewer': is read_only but ..."])
+def test_model_problems_become_mandatory_findings(report_of) -> None:
+    problem = {"source": "infra/model/access.yaml", "message": "role 'ops-viewer': is read_only but ..."}
+    report = report_of(problems=(problem,))
 
     first = report["findings"]["findings"][0]
-    assert (first["rule"], first["mandatory"]) == (MODEL_RULE, True), first
+    assert (first["ruleId"], first["enforcementLevel"], first["name"]) == (MODEL_RULE, "mandatory", "infra/model/access.yaml"), first
 
 
-def test_report_hash_covers_the_content_but_not_the_revision(prod_plan, access_model: AccessModel, prod_resources: list[dict]) -> None:
-    one = report_for(prod_plan.resources, access_model, "prod", "rev-a", migration_sql())
-    two = report_for(prod_plan.resources, access_model, "prod", "rev-b", migration_sql())
-    body = {k: v for k, v in json.loads(json.dumps(one)).items() if k not in ("revision", "fingerprint")}
+def test_report_hash_covers_the_content_but_not_the_revision_or_the_time(prod_planned, prod_resources: list[dict], report_of) -> None:
+    one = report_of(label="rev-a")
+    two = report_of(label="rev-b", identity={**prod_planned.identity, "revision": "b" * 40})
+    later = report_for(prod_planned, generated_at="2027-01-01T00:00:00Z")
+    body = {k: v for k, v in json.loads(json.dumps(one)).items() if k not in OUTSIDE_FINGERPRINT}
     prod_resources[0]["properties"]["changed"] = True
-    changed = report_for(prod_resources, access_model, "prod", "rev-a", migration_sql())
+    changed = report_of(resources=prod_resources)
 
-    assert one["fingerprint"] == two["fingerprint"], "the revision label must not change the fingerprint"
+    assert one["fingerprint"] == two["fingerprint"] == later["fingerprint"], "the revision and the date must not change the fingerprint"
     assert one["fingerprint"]["report_sha256"] == canonical_sha256(body), "the documented recipe must reproduce the hash"
     assert changed["fingerprint"]["declared_graph_sha256"] != one["fingerprint"]["declared_graph_sha256"]
 

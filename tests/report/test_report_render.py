@@ -14,17 +14,18 @@ from infra.report.render_md import render_md
 
 
 def test_markdown_matrix_has_one_row_per_role_with_its_permissions_ticked(prod_report: dict) -> None:
-    md = render_md(prod_report)
-    header = next(line for line in md.splitlines() if line.startswith("| role |"))
-    columns = [c.strip() for c in header.strip("|").split("|")]
+    lines = render_md(prod_report).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| role |") and "MFA factors" in line)
+    columns = [c.strip() for c in lines[start].strip("|").split("|")]
+    matrix = lines[start : start + 2 + len(prod_report["roles"])]
 
     for role in prod_report["roles"]:
-        row = next((line for line in md.splitlines() if line.startswith(f"| {role['name']} |")), None)
+        row = next((line for line in matrix if line.startswith(f"| {role['name']} |")), None)
         assert row is not None, f"no matrix row for {role['name']}"
         cells = dict(zip(columns, (c.strip() for c in row.strip("|").split("|")), strict=True))
         ticked = sorted(p for p in cells if cells[p] == "✓")
         assert ticked == sorted(role["permissions"]), f"{role['name']}: matrix ticks differ from the report"
-    assert prod_report["fingerprint"]["report_sha256"] in md
+    assert prod_report["fingerprint"]["report_sha256"] in "\n".join(lines)
 
 
 def test_csv_rows_are_the_report_facts(prod_report: dict) -> None:
