@@ -2,7 +2,17 @@
 # Installs Debian packages when they are missing: the ones named as arguments,
 # or by default every package the tests use.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
+# The names are Debian 12's (PostgreSQL 15 and its pgTAP and pg_cron builds): on another
+# system it stops and says to use a debian:12 container, as CI does, rather than fail in apt.
 set -euo pipefail
+
+os_release="${OS_RELEASE:-/etc/os-release}"
+distro="$( . "$os_release" 2>/dev/null && echo "${ID:-unknown} ${VERSION_ID:-}" || echo "unknown")"
+if [ "$distro" != "debian 12" ]; then
+  echo "scripts/system-packages.sh installs Debian 12 packages, and this system is '${distro}' ($os_release)." >&2
+  echo "Run the tests in a Debian 12 container instead, as CI does: docker run --rm -it -v \"\$PWD:/src\" -w /src debian:12" >&2
+  exit 1
+fi
 
 test_packages=(
   postgresql-15          # initdb/pg_ctl for the throwaway test clusters

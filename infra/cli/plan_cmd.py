@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     print(summary(plan))
     print(f"wrote {written}")
     model = plan.program_inputs.model if plan.program_inputs else None
-    note = stale_model_note()
+    note = stale_model_note(model)
     if note:
         print(note, file=sys.stderr)
     report = check_stack(from_plan(document), model=model)

@@ -14,7 +14,8 @@ from infra.policy.engines import DEFAULT_ENGINE, ENGINES
 from infra.policy.generate import MODEL_MODULE, stale_model_note
 from infra.policy.inputs import StackResources, load_resources
 from infra.policy.pack import PACK_DIR
-from infra.policy.report import render_json, render_sarif, render_text, with_source
+from infra.policy.report import Locate, render_json, render_sarif, render_text, with_source
+from infra.policy.sources import SourceIndex
 from infra.policy.waivers import WAIVERS_FILE, WaiverError
 
 
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--opa-url", help="evaluate on a running OPA server that has policies/ loaded instead")
     check.add_argument("--policies", type=Path, default=PACK_DIR, help="the policy pack directory")
     check.add_argument("--waivers", type=Path, help=f"the waivers file (default {WAIVERS_FILE.relative_to(REPO_ROOT)}, if present)")
+    check.add_argument("--stack", default="prod", help="stack whose Pulumi.<stack>.yaml SARIF results may point at (default: prod)")
     check.add_argument("--allow-empty", action="store_true", help="accept a document with no resources (otherwise exit 2)")
     check.set_defaults(run=run)
 
@@ -45,19 +47,27 @@ def _model(stack: StackResources, pack_dir: Path) -> AccessModel | None:
     return load_model()
 
 
+def _locator(stack: StackResources, stack_name: str) -> Locate:
+    """Finding -> the model, approvals, config or SLO line behind its resource."""
+    index = SourceIndex(REPO_ROOT, stack_name)
+    properties = {r["urn"]: r["properties"] for r in stack.resources}
+    return lambda f: index.locate(f.message, f.name, properties.get(f.urn))
+
+
 def run(args: argparse.Namespace) -> int:
     if args.waivers is not None and not args.waivers.is_file():
         raise WaiverError(str(args.waivers), ["no such waivers file"])
     stack = load_resources(args.input, allow_empty=args.allow_empty)
-    note = stale_model_note(args.policies)
+    model = _model(stack, args.policies) if args.opa_url is None else None
+    # Only the checkout's own model says anything about the committed file.
+    note = stale_model_note(model, args.policies) if model is not None and stack.model_data is None else None
     if note:
         print(note, file=sys.stderr)
-    model = _model(stack, args.policies) if args.opa_url is None else None
     report = check_stack(stack.resources, args.engine, args.opa_url, args.policies, args.waivers or WAIVERS_FILE, model=model)
     report = with_source(report, str(args.input), stack.source_format)
     if args.format == "text":
         print(render_text(report))
     else:
-        document = render_json(report) if args.format == "json" else render_sarif(report)
+        document = render_json(report) if args.format == "json" else render_sarif(report, _locator(stack, args.stack))
         print(json.dumps(document, indent=2, sort_keys=True))
     return report.exit_code

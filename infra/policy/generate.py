@@ -36,13 +36,13 @@ def with_model(pack: PolicyPack, model: AccessModel) -> PolicyPack:
     return replace(pack, modules={**pack.modules, MODEL_MODULE: model_rego(model)})
 
 
-def stale_model_note(pack_dir: Path = PACK_DIR) -> str | None:
-    """A note for people when the committed policies/model.rego no longer matches the model."""
+def stale_model_note(model: AccessModel | None = None, pack_dir: Path = PACK_DIR) -> str | None:
+    """A note for people when the committed policies/model.rego no longer matches the model (default: the checkout's)."""
     path = pack_dir / MODEL_MODULE
     if pack_dir.resolve() != (REPO_ROOT / "policies").resolve() or not path.exists():
         return None
     try:
-        current = model_rego()
+        current = model_rego(model)
     except UsageError:
         return None  # a broken model is reported where it is loaded
     if path.read_text(encoding="utf-8") == current:

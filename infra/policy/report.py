@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from infra.policy.check import Finding, Report
 from infra.policy.pack import Rule
+from infra.policy.sources import SourceLine
 from infra.policy.waivers import Waiver
+
+Locate = Callable[[Finding], SourceLine | None]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVEL = {"mandatory": "error", "advisory": "warning"}
@@ -119,29 +123,36 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _sarif_result(f: Finding, index: int) -> dict[str, Any]:
+def _physical(uri: str, line: int) -> dict[str, Any]:
+    return {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}, "region": {"startLine": line}}
+
+
+def _sarif_result(f: Finding, index: int, source: SourceLine | None) -> dict[str, Any]:
+    """A result at the input line that caused it (code scanning annotates that line), else at the rule."""
+    rule_file = _physical(RULES_ROOT + f.rule.path, f.rule.line)
+    location: dict[str, Any] = {
+        "physicalLocation": _physical(source.path, source.line) if source else rule_file,
+        "logicalLocations": [{"fullyQualifiedName": f.urn, "name": f.name, "kind": "resource"}],
+    }
+    if source:
+        location["message"] = {"text": f"{source.what}: the plan's {f.type} {f.name} comes from here"}
     result: dict[str, Any] = {
         "ruleId": f.rule.id,
         "ruleIndex": index,
         "level": SARIF_LEVEL[f.rule.enforcement],
-        "message": {"text": f.message},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": RULES_ROOT + f.rule.path, "uriBaseId": "%SRCROOT%"},
-                    "region": {"startLine": f.rule.line},
-                },
-                "logicalLocations": [{"fullyQualifiedName": f.urn, "name": f.name, "kind": "resource"}],
-            }
-        ],
+        "message": {"text": f"{f.message}. Fix: {f.rule.remediation}"},
+        "locations": [location],
         "partialFingerprints": {"opshubFinding/v1": hashlib.sha256(f"{f.rule.id}|{f.urn}|{f.message}".encode()).hexdigest()},
     }
+    if source:
+        result["relatedLocations"] = [{"id": 1, "physicalLocation": rule_file, "message": {"text": f"the rule {f.rule.id}"}}]
     if f.waiver:
         result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": f"{f.waiver.reason} (owner {f.waiver.owner}, expires {f.waiver.expires.isoformat()})"}]
     return result
 
 
-def render_sarif(report: Report) -> dict[str, Any]:
+def render_sarif(report: Report, locate: Locate | None = None) -> dict[str, Any]:
+    """SARIF 2.1.0 for code scanning; `locate` maps a finding to the input line behind it."""
     index = {rule.id: i for i, rule in enumerate(report.rules)}
     return {
         "$schema": SARIF_SCHEMA,
@@ -158,7 +169,7 @@ def render_sarif(report: Report) -> dict[str, Any]:
                 },
                 "automationDetails": {"id": f"opshub-policy/{report.source_format or 'input'}/"},
                 "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the repository root"}}},
-                "results": [_sarif_result(f, index[f.rule.id]) for f in report.findings],
+                "results": [_sarif_result(f, index[f.rule.id], locate(f) if locate else None) for f in report.findings],
             }
         ],
     }

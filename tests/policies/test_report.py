@@ -7,9 +7,11 @@ import re
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from infra.cli.main import main
+from infra.config import REPO_ROOT
 from infra.policy.pack import PACK_DIR, load_pack
 from tests.policies.mutations import MUTATIONS
 
@@ -23,6 +25,24 @@ def failing_plan(prod_plan, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("failing") / "resources.json"
     path.write_text(json.dumps(document))
     return path
+
+
+TOKEN_RULE = """package opshub
+
+import rego.v1
+
+# METADATA
+# title: Tokens live long
+# description: A test rule about a property a stack setting decides.
+# custom:
+#   id: OPS-TEST-002
+#   severity: low
+#   remediation: Shorten opshub:tokenLifetimeSeconds.
+warn_long_tokens contains msg if {
+	input.type == "auth0:index/resourceServer:ResourceServer"
+	msg := sprintf("tokenLifetime is %v s", [input.tokenLifetime])
+}
+"""
 
 
 def run(path: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -63,11 +83,61 @@ def test_sarif_is_2_1_0_with_rules_results_and_locations(failing_plan: Path, cap
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         assert result["level"] == "error" and result["message"]["text"]
         (location,) = result["locations"]
-        uri = location["physicalLocation"]["artifactLocation"]["uri"]
-        assert Path(uri).exists() and uri.endswith(".rego"), f"GitHub needs a file in the repo: {uri}"
-        assert location["physicalLocation"]["region"]["startLine"] >= 1
+        physical = location["physicalLocation"]
+        path = REPO_ROOT / physical["artifactLocation"]["uri"]
+        assert path.is_file(), f"GitHub needs a file in the repo: {path}"
+        assert 1 <= physical["region"]["startLine"] <= len(path.read_text().splitlines())
         assert location["logicalLocations"][0]["fullyQualifiedName"].startswith("urn:pulumi:")
         assert result["partialFingerprints"]
+
+
+def test_sarif_points_at_the_model_or_roster_line_that_caused_each_finding(failing_plan: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Code scanning annotates the first location: the input entry behind the resource, the rule file only as related."""
+    _, out = run(failing_plan, "sarif", capsys)
+    results = json.loads(out)["runs"][0]["results"]
+
+    located = {r["ruleId"]: r["locations"][0]["physicalLocation"] for r in results}
+    model = (REPO_ROOT / "infra/model/access.yaml").read_text().splitlines()
+    wildcard = located["OPS-AWS-001"]
+    assert wildcard["artifactLocation"]["uri"] == "infra/model/access.yaml"
+    assert "name: access-review-job" in model[wildcard["region"]["startLine"] - 1], "the identity whose role policy was widened"
+    oncall = located["OPS-OBS-005"]
+    assert oncall["artifactLocation"]["uri"] == "alerts/oncall.yaml"
+    assert all(r["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("policies/") for r in results)
+
+
+def test_sarif_points_at_the_stack_setting_a_finding_names(failing_plan: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A finding about a property whose value a stack setting gave points at that setting's line."""
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK_DIR, pack)
+    (pack / "long_tokens.rego").write_text(TOKEN_RULE)
+
+    main(["policy", "check", "--input", str(failing_plan), "--policies", str(pack), "--format", "sarif"])
+
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    (token,) = [r for r in results if r["ruleId"] == "OPS-TEST-002"]
+    physical = token["locations"][0]["physicalLocation"]
+    stack = (REPO_ROOT / "Pulumi.prod.yaml").read_text().splitlines()
+    assert physical["artifactLocation"]["uri"] == "Pulumi.prod.yaml"
+    assert stack[physical["region"]["startLine"] - 1].strip().startswith("opshub:tokenLifetimeSeconds:")
+
+
+def test_github_code_scanning_accepts_the_sarif(failing_plan: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Validated against the properties and limits GitHub documents ("SARIF support for code scanning").
+
+    GitHub's own schema file (github/codeql-action src/sarif-schema-2.1.0.json) cannot be committed here;
+    the pull-request workflow validates the same file against it before uploading (tests/test_workflows.py).
+    """
+    _, out = run(failing_plan, "sarif", capsys)
+    schema = json.loads((Path(__file__).parent / "sarif" / "github-code-scanning.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(json.loads(out))]
+
+    assert errors == []
+    broken = json.loads(out)
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0
+    assert list(validator.iter_errors(broken)), "the schema must reject what GitHub rejects"
 
 
 def test_json_goes_to_stdout_alone(failing_plan: Path, capsys: pytest.CaptureFixture[str]) -> None:
