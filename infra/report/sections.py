@@ -289,6 +289,10 @@ def _people(report: dict[str, Any]) -> Section:
     return Section("People", "people", notes, [holders, persons])
 
 
+def _plain(text: str) -> str:
+    return text.replace("`", "")
+
+
 def _since_review(report: dict[str, Any]) -> Section:
     since = report.get("since_review") or {"status": "not-compared", "note": "No comparison with a signed-off review was asked for."}
     review = since.get("review")
@@ -298,8 +302,9 @@ def _since_review(report: dict[str, Any]) -> Section:
     diff = since.get("diff")
     if not diff:
         return Section("Changes since the last review", "since-review", notes, [])
-    tables = [Table(("widened access",), [(widening_sentence(w),) for w in diff["widening"]], caption="Widened since the review")]
-    tables += [Table(headers, rows, caption=title) for title, headers, rows in diff_blocks(diff)]
+    # The diff's sentences mark names as Markdown code; the report's cells are plain text.
+    tables = [Table(("widened access",), [(_plain(widening_sentence(w)),) for w in diff["widening"]], caption="Widened since the review")]
+    tables += [Table(headers, [tuple(_plain(c) for c in row) for row in rows], caption=title) for title, headers, rows in diff_blocks(diff)]
     return Section("Changes since the last review", "since-review", notes, tables)
 
 

@@ -1,7 +1,9 @@
-"""The HTML report in real headless Chromium (Debian `chromium`): no console errors, a matrix row per role, a screenshot."""
+"""The HTML report in real headless Chromium (Debian `chromium`): no console errors, the credential section, people,
+changes since the last review, a matrix row per role, a screenshot."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.report.diff import diff_reports
 from infra.report.render_html import render_html
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -20,6 +23,28 @@ LOGGING = ["--enable-logging=stderr", "--v=0"]
 # No skip when Chromium is missing: `make test` installs it (scripts/system-packages.sh), and a skipped
 # rendering test would read as a pass.
 pytestmark = pytest.mark.slow
+
+
+class _SectionText(HTMLParser):
+    """The text of each <section id=...> of the DOM Chromium serialised."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: str | None = None
+        self.text: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "section":
+            self.current = dict(attrs).get("id")
+            self.text[self.current] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section":
+            self.current = None
+
+    def handle_data(self, data: str) -> None:
+        if self.current:
+            self.text[self.current] += data + " "
 
 
 class _MatrixRows(HTMLParser):
@@ -49,9 +74,20 @@ def _console(stderr: str) -> list[str]:
 
 
 @pytest.fixture
-def page(tmp_path: Path, prod_report: dict) -> Path:
+def reviewed_report(prod_report: dict) -> dict:
+    """The prod report compared with a signed-off review at which ops-sre could only view Grafana."""
+    before = json.loads(json.dumps(prod_report))
+    sre = next(r for r in before["roles"] if r["name"] == "ops-sre")
+    sre["integrations"]["grafana"] = "view"
+    review = {"tag": "access-review/2026-11-30", "date": "2026-11-30", "reviewer": "Jane Auditor <jane@clarivum.com>", "stack": "prod", "revision": "a" * 40, "report_sha256": "b" * 64}
+    since = {"status": "compared", "review": review, "diff": diff_reports(before, prod_report), "note": "Compared with the report of revision aaaaaaaaaaaa as signed off."}
+    return {**prod_report, "since_review": since}
+
+
+@pytest.fixture
+def page(tmp_path: Path, reviewed_report: dict) -> Path:
     path = tmp_path / "access-report.html"
-    path.write_text(render_html(prod_report), encoding="utf-8")
+    path.write_text(render_html(reviewed_report), encoding="utf-8")
     return path
 
 
@@ -71,6 +107,24 @@ def test_report_loads_without_console_errors_and_has_a_matrix_row_per_role(tmp_p
     rows = _MatrixRows()
     rows.feed(result.stdout)
     assert rows.roles == [r["name"] for r in prod_report["roles"]], "the rendered matrix needs one row per role"
+
+
+def test_the_credential_section_people_and_changes_since_the_review_render(tmp_path: Path, page: Path, prod_report: dict) -> None:
+    result = _chromium(tmp_path, "--dump-dom", page.as_uri())
+
+    assert result.returncode == 0 and _console(result.stderr) == [], result.stderr[-2000:]
+    sections = _SectionText()
+    sections.feed(result.stdout)
+    text = {k: " ".join(v.split()) for k, v in sections.text.items()}
+    assert list(text)[:3] == ["since-review", "credentials", "people"], "the auditor's questions come first"
+    assert "access-review/2026-11-30, by Jane Auditor" in text["since-review"]
+    assert "role ops-sre on grafana: view → edit" in text["since-review"]
+    credentials = text["credentials"]
+    assert all(c["key"] in credentials for c in prod_report["credentials"]), "a row per secret"
+    assert "ops-payments: ops role ops-payments → POST /ops/payments/refunds" in credentials
+    assert "ops-hub-prod-rotate-supabase-ops-hub-writer [job: read]" in credentials, "the master credential's readers"
+    holder = next(h for r in prod_report["people"]["roles"] if r["role"] == "ops-payments" for h in r["holders"])
+    assert holder["user"] in text["people"] and holder["approved"] in text["people"]
 
 
 def test_screenshot_and_print_render(tmp_path: Path, page: Path) -> None:
