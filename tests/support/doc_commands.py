@@ -6,7 +6,8 @@
   CLI itself is built from): the operation exists, every flag is one of its parameters, and every
   required parameter is given;
 - `pulumi ...` is checked against PULUMI_COMMANDS, a table written from the Pulumi CLI reference
-  (a stand-in for the CLI, which cannot be installed here).
+  (a stand-in for the CLI, which cannot be installed here);
+- `git SUB ...` must name a real git command (asked of the installed git).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +101,8 @@ def _check_opshub(args: list[str], complete: bool) -> str | None:
         parser = _subparser(parser, word) or parser
     known = {flag for action in parser._actions for flag in action.option_strings}  # noqa: SLF001
     unknown = [a.split("=")[0] for a in args if a.startswith("--") and a.split("=")[0] not in known]
+    if args and all(a.startswith("-") for a in args) and not unknown:
+        return None  # a top-level option alone, e.g. `opshub --version`
     if _subparser(parser, "") is None and parser.prog == "opshub":
         return f"no opshub command {args}"
     return f"opshub {parser.prog.removeprefix('opshub ')} has no flag(s) {unknown}" if unknown else None
@@ -160,6 +164,14 @@ def _check_pulumi(args: list[str]) -> str | None:
     return None
 
 
+def _check_git(args: list[str]) -> str | None:
+    """The subcommand must be git's: `git <sub> -h` prints its usage and exits 129, an unknown one exits 1."""
+    if not args:
+        return "a bare `git`"
+    shown = subprocess.run(["git", args[0], "-h"], capture_output=True, text=True, check=False)
+    return None if shown.returncode == 129 else f"git has no command {args[0]!r}"
+
+
 def check(command: Command, targets: set[str]) -> str | None:
     """None if the command is valid for its tool, else why not."""
     words = command.words
@@ -175,4 +187,6 @@ def check(command: Command, targets: set[str]) -> str | None:
         return _check_aws(args, command.complete)
     if tool == "pulumi":
         return _check_pulumi(args)
+    if tool == "git":
+        return _check_git(args)
     return f"no checker for {tool!r}; add one in tests/support/doc_commands.py"
