@@ -75,22 +75,20 @@ class SourceIndex:
         relative = str(path.relative_to(self.root))
         self.entries.append(_Entry(tuple(names), SourceLine(relative, _line(node), what, weight)))
 
+    def _named(self, path: Path, entries: yaml.Node | None, kind: str, listed: str, label: str, weight: int) -> None:
+        """Entries with a `name`, and each item of their `listed` permissions (more specific than the entry)."""
+        for entry in _items(entries):
+            name = _scalar(_get(entry, "name"))
+            if not name:
+                continue
+            self._add(path, entry, f"{kind} {name}", 30, name)
+            for perm in _items(_get(entry, listed)):
+                self._add(path, perm, f"{kind} {name}, {label} {_scalar(perm)}", weight, name, _scalar(perm) or "")
+
     def _model(self, path: Path) -> None:
         root = _node(path)
-        for role in _items(_get(root, "roles")):
-            name = _scalar(_get(role, "name"))
-            if not name:
-                continue
-            self._add(path, role, f"role {name}", 30, name)
-            for perm in _items(_get(role, "permissions")):
-                self._add(path, perm, f"role {name}, permission {_scalar(perm)}", 50, name, _scalar(perm) or "")
-        for ident in _items(_get(root, "identities")):
-            name = _scalar(_get(ident, "name"))
-            if not name:
-                continue
-            self._add(path, ident, f"identity {name}", 30, name)
-            for perm in _items(_get(ident, "api_permissions")):
-                self._add(path, perm, f"identity {name}, API permission {_scalar(perm)}", 45, name, _scalar(perm) or "")
+        self._named(path, _get(root, "roles"), "role", "permissions", "permission", 50)
+        self._named(path, _get(root, "identities"), "identity", "api_permissions", "API permission", 45)
         for secret in _items(_get(root, "secrets")):
             vendor, purpose = _scalar(_get(secret, "vendor")), _scalar(_get(secret, "purpose"))
             if vendor and purpose:

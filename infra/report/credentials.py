@@ -255,7 +255,6 @@ def _paths(found: dict[str, list[str]]) -> list[list[str]]:
     return [list(p) for p in dict.fromkeys(tuple(p) for p in found.values())]
 
 
-
 def _people(plan: _Plan, key: str, runtime: Reach, ops_roles: list[dict], assignments: Assignments | None) -> list[Reach]:
     """Ops roles whose permissions let the runtime use this vendor's credential for them."""
     vendor = key.split("/")[0]
@@ -279,7 +278,8 @@ def _people(plan: _Plan, key: str, runtime: Reach, ops_roles: list[dict], assign
     return out
 
 
-def _deploy(plan: _Plan, secret: Resource, policy_doc: Any, limited_reads: bool) -> Reach:
+def _deploy(plan: _Plan, secret: Resource, limited_reads: bool) -> Reach:
+    """`pulumi up`'s own credentials: they manage every secret, write the values the plan declares and read them back."""
     provider = (secret.get("provider") or {}).get("name") or "the default AWS provider"
     versions = plan.linked_to(SECRET_VERSION, "secretId", secret)
     reach = Reach(
@@ -297,9 +297,9 @@ def _deploy(plan: _Plan, secret: Resource, policy_doc: Any, limited_reads: bool)
     return reach
 
 
-def _reads_limited(policy_doc: Any, roles: list[_Role]) -> bool:
-    """Whether the resource policy denies reads to every principal but a list (an allowlist)."""
-    outsider = iam_eval.Principal(frozenset({"arn:aws:iam::000000000000:role/not-in-this-plan"}), None)
+def _reads_limited(policy_doc: Any, account: str | None) -> bool:
+    """Whether the resource policy denies reads to a principal of the account it does not name (an allowlist)."""
+    outsider = iam_eval.Principal(frozenset({f"arn:aws:iam::{account or '000000000000'}:role/not-in-this-plan"}), account)
     return bool(iam_eval.denies(policy_doc, ACTIONS[READ][0], outsider))
 
 
@@ -331,8 +331,8 @@ def credential_reach(
                 runtime_reach = reach
         if runtime_reach is not None:
             reaches += _people(plan, key, runtime_reach, ops_roles, assignments)
-        limited = _reads_limited(policy_doc, plan.roles)
-        reaches.append(_deploy(plan, secret, policy_doc, limited))
+        limited = _reads_limited(policy_doc, _account(secret))
+        reaches.append(_deploy(plan, secret, limited))
         reaches += _outsiders(plan, secret, policy_doc, limited)
         model_spec = model.secret_by_key.get(key)
         out.append(

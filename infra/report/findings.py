@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.model.access import AccessModel
+
 MODEL_RULE = "MODEL-INVARIANT"
 NOT_AVAILABLE = "not available: this checkout has no policy evaluator (infra/policy/), so no policy check ran"
 
@@ -74,7 +76,7 @@ def _waiver(f: Any) -> dict[str, Any]:
     return {"ruleId": w.rule, "urn": f.urn, "name": f.name, "owner": w.owner, "expires": w.expires.isoformat(), "reason": w.reason}
 
 
-def evaluate(resources: list[dict[str, Any]], model: Any = None) -> PolicyResult:
+def evaluate(resources: list[dict[str, Any]], model: AccessModel | None = None) -> PolicyResult:
     """Findings of the repo's policy pack on `resources` (as `opshub policy check` runs it), with its waivers.
 
     `model` is the access model the plan carries: the pack's model data is derived from it.

@@ -17,7 +17,7 @@ report errs towards showing more reach, never less.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,7 +115,10 @@ def condition_holds(conditions: dict[str, Any] | None, principal: Principal) -> 
     return verdict
 
 
-def allows(document: Any, policy: str, action: str, resource_matches: Any) -> list[Grant]:
+ResourceTest = Callable[[str], bool]
+
+
+def allows(document: Any, policy: str, action: str, resource_matches: ResourceTest) -> list[Grant]:
     """The Allow statements of an identity policy that grant `action` on a resource."""
     return [
         Grant(policy, str(st.get("Sid", "")), tuple(_as_list(st.get("Action"))) or ("(NotAction)",))
@@ -124,7 +127,7 @@ def allows(document: Any, policy: str, action: str, resource_matches: Any) -> li
     ]
 
 
-def denies(document: Any, action: str, principal: Principal, resource_matches: Any = None) -> list[Grant]:
+def denies(document: Any, action: str, principal: Principal, resource_matches: ResourceTest | None = None) -> list[Grant]:
     """Deny statements that certainly apply to this principal's `action` (identity or resource policy)."""
     found = []
     for st in _statements(document):

@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from infra.config import REPO_ROOT
@@ -99,10 +100,8 @@ def _legacy(result: dict[str, Any], tree: Path, label: str, commit: str | None, 
     except ValidationError as exc:
         raise RevisionError(f"revision {label}: infra/model/access.yaml", describe_validation_error(exc, result["model"])) from None
     try:
-        import yaml  # noqa: PLC0415 - only old revisions need it
-
         assignments = Assignments.model_validate(yaml.safe_load((tree / ASSIGNMENTS).read_text(encoding="utf-8")))
-    except (OSError, ValidationError, ValueError):
+    except (OSError, ValidationError, yaml.YAMLError):
         assignments = None  # older approvals lack fields the report shows; the report says so
     return PlannedRevision(
         label=label,

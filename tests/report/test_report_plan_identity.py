@@ -120,3 +120,26 @@ def test_a_plan_made_at_one_commit_is_reported_as_that_commit_from_a_later_check
     assert report["revision"] == commit_a[:12], "the plan's revision, not the checkout's"
     assert "payments:refund" not in next(r for r in report["roles"] if r["name"] == "ops-viewer")["permissions"]
     assert diffed.returncode == 0 and "No access change." in diffed.stdout, diffed.stderr
+
+
+# The last commit before plans carried their identity stamp (this repository's history).
+BEFORE_STAMPS = "12d41eaee73d422dc1d1bfddf3a5a637d1cffaf4"
+
+
+@pytest.mark.slow
+def test_a_revision_from_before_the_stamps_is_planned_with_its_own_code(prod_report: dict) -> None:
+    """`access-diff --base origin/main` and the last review's tag may name such a commit."""
+    from infra.config import REPO_ROOT
+    from infra.report.access import report_for
+    from infra.report.diff import diff_reports
+    from infra.report.revision import plan_revision
+
+    assert _git(REPO_ROOT, "cat-file", "-t", BEFORE_STAMPS) == "commit", "the history must be there (CI checks out with fetch-depth: 0)"
+
+    old = plan_revision(BEFORE_STAMPS, REPO_ROOT)
+    report = report_for(old)
+
+    assert old.identity["revision"] == BEFORE_STAMPS and report["revision"] == BEFORE_STAMPS[:12]
+    assert report["people"]["available"] is False, "its approvals had no approval dates"
+    assert {c["key"] for c in report["credentials"]} == {c["key"] for c in prod_report["credentials"]}
+    assert diff_reports(report, prod_report)["roles"] == {}, "the roles did not change since"
