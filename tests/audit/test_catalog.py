@@ -89,17 +89,19 @@ def test_no_ops_audit_role_has_powers(shared_audit_db):
 
 
 def test_supabase_roles_and_auth_functions_are_untouched(shared_audit_db):
+    """As supabase/postgres leaves them: API roles INHERIT since 20230529180330_alter_api_roles_for_inherit.sql,
+    auth functions owned by Auth's login (20211124212715_update-auth-owner.sql)."""
     supabase = rows(shared_audit_db, """
         select rolname, rolcanlogin, rolinherit, rolbypassrls from pg_roles
         where rolname in ('anon', 'authenticated', 'service_role', 'authenticator') order by 1""")
     assert supabase == [
-        ("anon", False, False, False),
-        ("authenticated", False, False, False),
+        ("anon", False, True, False),
+        ("authenticated", False, True, False),
         ("authenticator", True, False, False),
-        ("service_role", False, False, True),
+        ("service_role", False, True, True),
     ]
     owners = rows(shared_audit_db, "select distinct pg_get_userbyid(proowner) from pg_proc where pronamespace = 'auth'::regnamespace")
-    assert owners == [("supabase_admin",)], "the auth functions must stay Supabase's"
+    assert owners == [("supabase_auth_admin",)], "the auth functions must stay Supabase's"
 
 
 @pytest.mark.parametrize("claims", [
