@@ -66,7 +66,12 @@ class AuditDb:
 
     def visible(self, claims: object, role: str = "authenticated") -> list[tuple]:
         with self.request(claims, role) as conn:
-            return conn.execute("select chain_seq, actor_sub from ops_audit.events order by chain_seq").fetchall()
+            return conn.execute("select id, actor_sub from ops_audit.events order by id").fetchall()
+
+    def seal(self) -> int:
+        """What the pg_cron job `ops-audit-seal` does every second, as the admin; returns how many it sealed."""
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            return conn.execute("select ops_audit.seal_events()").fetchone()[0]
 
 
 def _insert_sql(cols: dict) -> sql.Composed:

@@ -57,7 +57,7 @@ def test_every_function_pins_search_path_except_the_inlined_helpers(shared_audit
 def test_security_definer_functions_are_only_the_expected_two(shared_audit_db):
     definers = rows(shared_audit_db, """
         select p.proname from pg_proc p where p.pronamespace = 'ops_audit'::regnamespace and p.prosecdef order by 1""")
-    assert definers == [("create_month_partition",), ("link_event",)]
+    assert definers == [("create_month_partition",), ("seal_events",)]
 
 
 def test_no_ops_audit_function_is_executable_by_public(shared_audit_db):
@@ -68,7 +68,8 @@ def test_no_ops_audit_function_is_executable_by_public(shared_audit_db):
 
 
 @pytest.mark.parametrize("function", ["create_month_partition(date)", "ensure_partitions(integer)",
-                                      "detach_partition(date,bigint,bytea)", "schedule_partition_job()"])
+                                      "detach_partition(date,bigint,bytea)", "schedule_partition_job()",
+                                      "seal_events()", "schedule_seal_job()"])
 @pytest.mark.parametrize("role", ["authenticated", "anon", "service_role", "ops_audit_writer", "ops_audit_reader"])
 def test_maintenance_routines_are_owner_only(shared_audit_db, function, role):
     assert rows(shared_audit_db, "select has_function_privilege(%s, %s, 'execute')", role, f"ops_audit.{function}") == [(False,)]
