@@ -57,29 +57,23 @@ LATENCY_TARGET = 1.5
 VERIFY_TARGET_SECONDS = 20.0
 SERVER_SETTINGS = {"shared_buffers": "'512MB'", "max_wal_size": "'4GB'", "work_mem": "'32MB'"}
 
-# The baseline: the same columns, no RLS, no triggers, no chain.
-PLAIN_TABLE = """
-create table public.plain_events (
+# The baseline: the same columns, no RLS, no triggers, no chain. `{name}` is the table's name.
+EVENTS_TABLE = """
+create table public.{name} (
     id bigint generated always as identity primary key,
     occurred_at timestamptz not null default now(),
     actor_sub text not null default (auth.jwt() ->> 'sub'),
-    action text not null, target text not null, payload jsonb not null default '{}'
+    action text not null, target text not null, payload jsonb not null default '{{}}'
 );
-grant insert (action, target, payload) on public.plain_events to authenticated;
+grant insert (action, target, payload) on public.{name} to authenticated;
 """
+PLAIN_TABLE = EVENTS_TABLE.format(name="plain_events")
 
 # A trigger trail in supabase/supa_audit's design, written here from that design:
 # an AFTER row trigger (SECURITY DEFINER) copies each inserted row, as jsonb, into
 # a record_version table keyed by a uuid v5 of the table and primary key, with a
 # partial btree on that id, a BRIN on the time and a btree on the table oid.
-TRACKED_TABLE = """
-create table public.tracked_events (
-    id bigint generated always as identity primary key,
-    occurred_at timestamptz not null default now(),
-    actor_sub text not null default (auth.jwt() ->> 'sub'),
-    action text not null, target text not null, payload jsonb not null default '{}'
-);
-grant insert (action, target, payload) on public.tracked_events to authenticated;
+TRACKED_TABLE = EVENTS_TABLE.format(name="tracked_events") + """
 create table public.record_version (
     id           bigint generated always as identity primary key,
     record_id    uuid,

@@ -8,8 +8,10 @@ of pulumi-postgresql: same names, groups and attributes from infra.derive.audit)
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -17,6 +19,7 @@ from psycopg import sql
 
 from infra.config import REPO_ROOT, load_stack_config, stack_file
 from infra.derive.audit import AuditDecl, audit_settings, derive_audit
+from infra.migrations.files import MIGRATIONS_DIR
 from infra.migrations.runner import migrate
 from tests.support.fixtures import pg_cluster, pg_database  # noqa: F401 - pytest fixtures
 from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER, AUTHENTICATOR_PASSWORD, PgCluster
@@ -78,6 +81,15 @@ def _insert_sql(cols: dict) -> sql.Composed:
     return sql.SQL("insert into ops_audit.events ({}) values ({})").format(
         sql.SQL(", ").join(map(sql.Identifier, cols)), sql.SQL(", ").join(sql.Placeholder() * len(cols))
     )
+
+
+def migrations_before(first_left_out: str, target: Path) -> Path:
+    """A copy of the migration files up to, not including, `first_left_out` (e.g. "0010"): the schema as it was."""
+    target.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if path.name < first_left_out:
+            shutil.copy(path, target / path.name)
+    return target
 
 
 def claims_for(sub: str, *roles: object, claim: str = ROLES_CLAIM, **extra: object) -> dict:

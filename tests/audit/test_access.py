@@ -12,6 +12,7 @@ import pytest
 
 from infra.migrations.runner import migrate
 from tests.audit.conftest import LOGIN_PASSWORD, ROLES_CLAIM, AuditDb, claims_for, create_logins
+from tests.support.pgcluster import READ_ONLY_PASSWORD, STORAGE_ADMIN_PASSWORD
 
 pytestmark = pytest.mark.postgres
 
@@ -276,3 +277,24 @@ def test_login_users_have_no_powers_and_a_connection_limit(db, audit_decl):
             "where rolname = any(%s) order by 1", (names,)
         ).fetchall()
     assert rows == sorted((n, False, False, False, True, 10) for n in names)
+
+
+# -- Supabase's platform principals, which no project grant controls ----------
+
+def test_supabase_read_only_user_reads_every_event(db):
+    """supabase/postgres 00000000000000-initial-schema.sql: BYPASSRLS and pg_read_all_data. The report must name it."""
+    with psycopg.connect(db.cluster.dsn("supabase_read_only_user", READ_ONLY_PASSWORD, db.name)) as conn:
+        seen = subs(conn.execute("select id, actor_sub from ops_audit.events").fetchall())
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("insert into ops_audit.events (action, target) values ('a', 'b')")
+    assert set(EVERY_SUB) <= set(seen)
+
+
+def test_on_postgresql_15_a_service_login_with_createrole_can_join_the_trails_owner(db):
+    """What 16 changed (CREATEROLE administers only its own roles): on 15, Storage's login can grant itself the owner."""
+    with psycopg.connect(db.cluster.dsn("supabase_storage_admin", STORAGE_ADMIN_PASSWORD, db.name)) as conn:
+        assert conn.info.server_version // 10000 == 15, "this fact is PostgreSQL 15's"
+        with conn.transaction(force_rollback=True):
+            conn.execute("grant ops_audit_owner to supabase_storage_admin")
+            member = conn.execute("select pg_has_role('ops_audit_owner', 'member')").fetchone()
+    assert member == (True,)

@@ -5,17 +5,15 @@ names the first broken chain_seq for each kind of out-of-band tampering by a sup
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 
 import psycopg
 import pytest
 
 from infra.cli.main import main
-from infra.migrations.files import MIGRATIONS_DIR
 from infra.migrations.runner import migrate
 from infra.migrations.verify import verify
-from tests.audit.conftest import LOGIN_PASSWORD, AuditDb, claims_for
+from tests.audit.conftest import LOGIN_PASSWORD, AuditDb, claims_for, migrations_before
 from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER, AUTHENTICATOR_PASSWORD
 
 pytestmark = pytest.mark.postgres
@@ -125,13 +123,8 @@ def test_empty_trail_verifies(fresh_audit_db):
 
 def test_links_made_before_async_sealing_are_kept(pg_cluster, pg_database, audit_decl, tmp_path):
     """A trail linked inline (0001-0009) keeps its chain when 0010_async_seal moves it into ops_audit.seals."""
-    old = tmp_path / "old"
-    old.mkdir()
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if path.name < "0010":
-            shutil.copy(path, old / path.name)
     db = AuditDb(pg_cluster, pg_database)
-    migrate(db.admin_dsn, audit_decl.settings, old)
+    migrate(db.admin_dsn, audit_decl.settings, migrations_before("0010", tmp_path / "old"))
     fill(db, 3)
     with db.superuser() as conn:
         linked = conn.execute("select chain_seq, id, row_hash from ops_audit.events order by chain_seq").fetchall()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 
 import pglast
@@ -26,7 +25,7 @@ from pglast.parser import ParseError, parse_sql_json
 
 from infra.migrations.files import MIGRATIONS_DIR
 from infra.migrations.runner import migrate
-from tests.audit.conftest import AuditDb, claims_for
+from tests.audit.conftest import AuditDb, claims_for, migrations_before
 from tests.support import pgcluster
 from tests.support.pgcluster import PgClusterError
 
@@ -60,13 +59,8 @@ def test_behavioural_authenticator_sessions_refuse_updates_without_where_even_in
 
 def test_behavioural_before_the_fix_every_append_through_postgrest_failed(pg_cluster, pg_database, audit_decl, tmp_path):
     """BEHAVIOURAL. The defect of issue 13, reproduced: 0006's link_event updated chain_head without WHERE."""
-    before_fix = tmp_path / "migrations"
-    before_fix.mkdir()
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if path.name < "0009":
-            shutil.copy(path, before_fix / path.name)
     db = AuditDb(pg_cluster, pg_database)
-    migrate(db.admin_dsn, audit_decl.settings, before_fix)
+    migrate(db.admin_dsn, audit_decl.settings, migrations_before("0009", tmp_path / "before-fix"))
 
     with pytest.raises(psycopg.errors.CardinalityViolation, match=REFUSAL):
         db.insert(SRE)
