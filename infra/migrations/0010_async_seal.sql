@@ -193,3 +193,9 @@ create or replace trigger seals_refuse_truncate
 revoke all on ops_audit.seals from public;
 grant select on ops_audit.seals to ops_audit_reader;
 revoke all on function ops_audit.seal_events() from public;
+
+-- verify recomputes every digest in one pass over the seals joined to their
+-- events, in no order, so PostgreSQL may spread it over parallel workers: the
+-- digest is a pure function of its arguments.
+alter function ops_audit.event_canonical(bigint, bigint, timestamptz, text, text[], text, text, jsonb) parallel safe;
+alter function ops_audit.event_digest(bytea, bigint, bigint, timestamptz, text, text[], text, text, jsonb) parallel safe;

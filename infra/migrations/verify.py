@@ -6,8 +6,9 @@ trail's owner) links them into `ops_audit.seals` (infra/migrations/
 repeatable-read snapshot, with the same `ops_audit.event_digest` the sealer
 uses. It starts at the anchor left by the last detached partition (or at the
 genesis hash) and checks, in chain_seq order, that every seal follows the
-previous one (no gap), links to it (prev_hash), still has its event, and is
-sealed (row_hash recomputes from the event). Then it checks the end of the
+previous one (no gap) and links to it (prev_hash); then, in any order (so the
+digests can be computed in parallel), that every seal still has its event
+and is sealed (row_hash recomputes from the event). Then it checks the end of the
 chain against ops_audit.chain_head, which catches a removed or an added last
 seal, and that no event older than the sealer's horizon was left out of the
 chain (one inserted out of band).
@@ -40,34 +41,41 @@ anchor as (
 )
 """
 
-WALK_SQL = f"""
+# The links, from the seals alone, in chain_seq order (their primary key: no sort).
+LINKS_SQL = f"""
 with {ANCHOR_CTE},
 walked as (
     select s.chain_seq,
            lag(s.chain_seq, 1, a.seq) over w as before_seq,
-           s.prev_hash = lag(s.row_hash, 1, a.hash) over w as linked,
-           e.id is not null as present,
-           s.row_hash = ops_audit.event_digest(
-               s.prev_hash, s.chain_seq, e.id, e.occurred_at,
-               e.actor_sub, e.actor_roles, e.action, e.target, e.payload
-           ) as sealed
+           s.prev_hash = lag(s.row_hash, 1, a.hash) over w as linked
     from ops_audit.seals as s
     cross join anchor as a
-    left join ops_audit.events as e on e.id = s.event_id
     where s.chain_seq > a.seq
     window w as (order by s.chain_seq)
 )
 select case when chain_seq > before_seq + 1 then before_seq + 1 else chain_seq end as break_seq,
        case when chain_seq > before_seq + 1 then 'the seal is missing (removed)'
-            when chain_seq <= before_seq then 'the sealed event appears twice (an event with its id was inserted out of band)'
-            when not present then 'the event is missing (removed)'
-            when not linked then 'prev_hash does not link to the previous seal (inserted or removed out of band)'
-            else 'row_hash does not match the event (changed out of band)'
+            else 'prev_hash does not link to the previous seal (inserted or removed out of band)'
        end as reason
 from walked
-where chain_seq <> before_seq + 1 or not present or not linked or not sealed
+where chain_seq <> before_seq + 1 or not linked
 order by break_seq
 limit 1
+"""
+
+# Each seal past the anchor's chain_seq against its event, in no particular
+# order, so the digests can be computed by parallel workers (the anchor is a
+# parameter: a subquery there would keep the plan serial): the first seal
+# whose event is gone, and the first whose row_hash no longer recomputes (the
+# event changed, or another event was given its id).
+EVENTS_SQL = """
+select min(s.chain_seq) filter (where e.id is null),
+       min(s.chain_seq) filter (where s.row_hash <> ops_audit.event_digest(
+           s.prev_hash, s.chain_seq, e.id, e.occurred_at,
+           e.actor_sub, e.actor_roles, e.action, e.target, e.payload))
+from ops_audit.seals as s
+left join ops_audit.events as e on e.id = s.event_id
+where s.chain_seq > %(anchor_seq)s
 """
 
 # Sealed events walked, the end of the chain and the head; then the events
@@ -129,8 +137,15 @@ def verify_chain(conn: psycopg.Connection) -> Verification:
         conn.execute("set transaction isolation level repeatable read, read only")
         (count, max_seq, last_hash, anchor_seq, head_seq, head_hash,
          stray, unsealed, oldest) = conn.execute(SUMMARY_SQL).fetchone()
-        walk = conn.execute(WALK_SQL).fetchone()
-    breaks = [b for b in (walk, _head_break(max_seq, last_hash, anchor_seq, head_seq, head_hash)) if b]
+        links = conn.execute(LINKS_SQL).fetchone()
+        missing, changed = conn.execute(EVENTS_SQL, {"anchor_seq": anchor_seq}).fetchone()
+    breaks = [b for b in (
+        links,
+        (missing, "the event is missing (removed)") if missing else None,
+        (changed, "row_hash does not match the event (changed, or its id given to another event, out of band)")
+        if changed else None,
+        _head_break(max_seq, last_hash, anchor_seq, head_seq, head_hash),
+    ) if b]
     first_broken, reason = min(breaks) if breaks else (None, "")
     return Verification(count=count, first_broken=first_broken, reason=reason, stray_event=stray,
                         unsealed=unsealed, oldest_unsealed_seconds=float(oldest) if oldest is not None else None)
