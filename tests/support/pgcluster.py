@@ -126,14 +126,14 @@ def _server_user() -> pwd.struct_passwd | None:
 
 def build_safeupdate(target: Path) -> Path:
     """Build the safeupdate stand-in with PGXS into `target`; PgClusterError naming what is missing."""
-    pg_config = shutil.which("pg_config")
+    pg_config, make = shutil.which("pg_config"), shutil.which("make")
     pgxs = subprocess.run([pg_config, "--pgxs"], capture_output=True, text=True, check=False) if pg_config else None
-    if pgxs is None or pgxs.returncode != 0 or not Path(pgxs.stdout.strip()).exists():
-        raise PgClusterError("cannot build the safeupdate stand-in: PGXS is missing; install postgresql-server-dev-15 "
-                             "(scripts/system-packages.sh)")
+    if pgxs is None or pgxs.returncode != 0 or not Path(pgxs.stdout.strip()).exists() or make is None:
+        raise PgClusterError("cannot build the safeupdate stand-in: PGXS or make is missing; install "
+                             "postgresql-server-dev-15, gcc and make (scripts/system-packages.sh)")
     shutil.copytree(SAFEUPDATE_SOURCE, target, ignore=shutil.ignore_patterns("*.o", "*.so"))
     # No LLVM bitcode: it is only used when the module is installed, which it never is.
-    result = subprocess.run(["make", "-s", "with_llvm=no", f"PG_CONFIG={pg_config}"], cwd=target,
+    result = subprocess.run([make, "-s", "with_llvm=no", f"PG_CONFIG={pg_config}"], cwd=target,
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise PgClusterError(f"cannot build the safeupdate stand-in (make, a C compiler and "
