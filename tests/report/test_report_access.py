@@ -40,7 +40,7 @@ def test_reach_traces_a_permission_to_route_integration_and_secret(prod_report: 
     payments = next(r for r in prod_report["roles"] if r["name"] == "ops-payments")
     refund = next(row for row in payments["reach"] if row["permission"] == "payments:refund")
 
-    assert refund["routes"] == ["POST /ops/payments/refunds"]
+    assert refund["routes"] == ["POST /ops/payments/stripe/refunds", "POST /ops/payments/payu/refunds"]
     assert refund["integrations"] == ["Stripe: edit", "PayU: edit"]
     assert refund["via"] == "ops-hub-runtime" and "stripe/secret-key" in refund["secrets"]
 
