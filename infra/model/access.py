@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from infra.errors import ModelError, describe_validation_error
-from infra.model.vendor_scopes import VOCABULARIES, VendorScopes
+from infra.model.vendor_scopes import VOCABULARIES, VendorScopes, tag_problems
 from infra.yamlio import load_yaml_mapping
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("access.yaml")
@@ -390,7 +390,8 @@ def _check_vendor_scopes(model: AccessModel) -> list[str]:
                 f"{where}: declare vendor_scopes (what the key may do at {secret.vendor}; key_type one of {sorted(vocabulary.key_types)})"
             )
         else:
-            problems += [f"{where}: vendor_scopes: {p}" for p in vocabulary.problems(secret.vendor_scopes)]
+            found = vocabulary.problems(secret.vendor_scopes) or tag_problems(secret.vendor_scopes)
+            problems += [f"{where}: vendor_scopes: {p}" for p in found]
     return problems
 
 

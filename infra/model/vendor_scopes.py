@@ -7,6 +7,10 @@ itself uses, with the page they come from, and says which of them let the
 credential change something at the vendor (`writes`), so the policy pack can
 refuse write scopes on a credential only read routes use (OPS-VEND-001).
 
+The secret in AWS carries them as tags (`scope_tags`): `vendor-key-type`,
+`vendor-role` and the grants, space-separated, in `vendor-grants`,
+`vendor-grants-2`, ... so that no value exceeds AWS's 256 characters.
+
 Adding a secret of a vendor listed here means adding its `vendor_scopes`; adding
 a vendor means adding its vocabulary here.
 """
@@ -18,6 +22,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
+
+
+# AWS tag values: at most 256 characters of letters, digits, spaces and _ . : / = + - @
+# (Secrets Manager's TagResource; a resource holds at most 50 tags, the provider's default tags included).
+TAG_VALUE_MAX = 256
+TAG_VALUE_PATTERN = r"[\w .:/=+\-@]*"
+TAG_KEY_TYPE = "vendor-key-type"
+TAG_ROLE = "vendor-role"
+TAG_GRANTS = "vendor-grants"
+# Grant tags one secret may use, leaving most of the 50 for the rest.
+MAX_GRANT_TAGS = 10
 
 
 class VendorScopes(BaseModel):
@@ -93,6 +108,52 @@ class Vocabulary:
         if self.role_pattern is not None and re.fullmatch(self.role_pattern, scopes.role) is None:
             return [f"role {scopes.role!r} must match {self.role_pattern}"]
         return []
+
+
+def _grant_tag_key(index: int) -> str:
+    return TAG_GRANTS if index == 0 else f"{TAG_GRANTS}-{index + 1}"
+
+
+def scope_tags(scopes: VendorScopes) -> dict[str, str]:
+    """The scopes as AWS tags: key type, role, and the grants packed into values of at most 256 characters."""
+    tags = {TAG_KEY_TYPE: scopes.key_type}
+    if scopes.role is not None:
+        tags[TAG_ROLE] = scopes.role
+    chunks: list[str] = []
+    for grant in scopes.grants:
+        if chunks and len(chunks[-1]) + 1 + len(grant) <= TAG_VALUE_MAX:
+            chunks[-1] += f" {grant}"
+        else:
+            chunks.append(grant)
+    tags.update({_grant_tag_key(i): chunk for i, chunk in enumerate(chunks)})
+    return tags
+
+
+def tag_problems(scopes: VendorScopes) -> list[str]:
+    """Why the scopes cannot be written as AWS tags (empty when they can)."""
+    tags = scope_tags(scopes)
+    problems = [
+        f"tag {key} = {value!r} is not a valid AWS tag value (at most {TAG_VALUE_MAX} of letters, digits, spaces, _ . : / = + - @)"
+        for key, value in tags.items()
+        if len(value) > TAG_VALUE_MAX or re.fullmatch(TAG_VALUE_PATTERN, value) is None
+    ]
+    grant_tags = len([k for k in tags if k.startswith(TAG_GRANTS)])
+    if grant_tags > MAX_GRANT_TAGS:
+        problems.append(f"the grants need {grant_tags} tags, more than {MAX_GRANT_TAGS}; split the key or use a broader grant")
+    return problems
+
+
+def policy_vocabularies() -> dict[str, dict[str, object]]:
+    """What the policy pack needs to tell write scopes from tags: per vendor, the writing
+    key types and roles, and an anchored pattern of writing grants."""
+    return {
+        v.vendor: {
+            "write_key_types": sorted(name for name, t in v.key_types.items() if t.writes),
+            "write_roles": sorted(name for name, writes in (v.roles or {}).items() if writes),
+            "write_grant_pattern": f"^({v.write_grant_pattern})$" if v.write_grant_pattern else None,
+        }
+        for v in VOCABULARIES.values()
+    }
 
 
 def _alternatives(words: tuple[str, ...]) -> str:
