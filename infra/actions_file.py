@@ -19,7 +19,7 @@ from infra.config import REPO_ROOT, load_stack_config, stack_file
 from infra.derive.actions import ops_actions
 from infra.errors import UsageError
 from infra.markdown import cell, table
-from infra.model.access import load_model
+from infra.model.access import AccessModel, load_model
 
 FILENAME = "ops-actions.json"
 SCHEMA = "infra/schemas/ops-actions.schema.json"
@@ -49,9 +49,9 @@ def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def stack_document(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
-    """The document of a stack: the committed access model and the stack's config."""
-    return ops_actions(load_model(), stack, load_stack_config(stack_file(stack, root)).environment)
+def stack_document(stack: str, root: Path = REPO_ROOT, model: AccessModel | None = None) -> dict[str, Any]:
+    """The document of a stack: the access model (default: the committed one) and the stack's config."""
+    return ops_actions(model or load_model(), stack, load_stack_config(stack_file(stack, root)).environment)
 
 
 def _scopes(secret: dict[str, Any]) -> str:

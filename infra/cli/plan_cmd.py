@@ -65,8 +65,10 @@ def run(args: argparse.Namespace) -> int:
         plan = run_plan(args.stack, root=args.cwd)
     except (ProgramError, UnknownInputError, ProviderCallError) as exc:
         raise UsageError(f"the {args.stack} program", str(exc).splitlines()) from None
+    from infra import program  # the model the program just planned with, loaded the same way
+
     # Rendered (and checked against its schema) before anything is written.
-    catalogue = actions_file.render(actions_file.stack_document(args.stack, args.cwd))
+    catalogue = actions_file.render(actions_file.stack_document(args.stack, args.cwd, program.load_model()))
     make_out_dir(out)
     document = plan.document()
     write_json_atomic(out / "resources.json", document)
