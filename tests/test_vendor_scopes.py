@@ -60,7 +60,7 @@ def test_a_value_aws_cannot_store_is_refused() -> None:
 
 WRITES = [
     ("stripe", VendorScopes(key_type="restricted", grants=("rak_charge_read", "rak_refund_write")), ["grant rak_refund_write"]),
-    ("stripe", VendorScopes(key_type="secret"), ["key_type secret"]),
+    ("stripe", VendorScopes(key_type="secret"), ["key type secret"]),
     ("strapi", VendorScopes(key_type="custom", grants=("api::a.a.find", "api::a.a.delete")), ["grant api::a.a.delete"]),
     ("strapi", VendorScopes(key_type="read-only"), []),
     ("listmonk", VendorScopes(key_type="api-user", role="r", grants=("campaigns:get_all", "subscribers:sql_query")), []),
@@ -69,7 +69,7 @@ WRITES = [
     ("grafana", VendorScopes(key_type="service-account-token", role="Admin"), ["role Admin"]),
     ("plausible", VendorScopes(key_type="stats-api"), []),
     ("pagerduty", VendorScopes(key_type="general-access-read-only"), []),
-    ("pagerduty", VendorScopes(key_type="events-integration"), ["key_type events-integration"]),
+    ("pagerduty", VendorScopes(key_type="events-integration"), ["key type events-integration"]),
     ("payu", VendorScopes(key_type="pos-oauth-client", grants=("client_credentials",)), ["grant client_credentials"]),
     ("github", VendorScopes(key_type="fine-grained-token", grants=("pull_requests:read", "deployments:read")), []),
     ("github", VendorScopes(key_type="fine-grained-token", grants=("contents:write",)), ["grant contents:write"]),
@@ -89,7 +89,7 @@ def test_the_policy_packs_patterns_agree_with_the_vocabulary(vendor: str, scopes
     """policies/model.rego's write patterns (read with Go's RE2 by OPA; the same syntax here) find the same grants."""
     data = policy_vocabularies()[vendor]
     pattern = data["write_grant_pattern"]
-    found = [f"key_type {scopes.key_type}"] if scopes.key_type in data["write_key_types"] else []
+    found = [f"key type {scopes.key_type}"] if scopes.key_type in data["write_key_types"] else []
     found += [f"role {scopes.role}"] if scopes.role in data["write_roles"] else []
     found += [f"grant {g}" for g in scopes.grants if pattern and re.search(pattern, g)]
     assert found == writing

@@ -207,7 +207,7 @@ def _check_unique(model: AccessModel) -> list[str]:
         "role": [r.name for r in model.roles],
         "identity": [i.name for i in model.identities],
         "secret": [s.key for s in model.secrets],
-        "route": [f"{r.method} {r.path}" for r in model.routes],
+        "route": [r.label for r in model.routes],
     }
     return [
         f"{kind} {name!r}: declared more than once"
@@ -255,7 +255,7 @@ def _check_references(model: AccessModel) -> list[str]:
         if p not in known
     ]
     problems += [
-        f"route {r.method} {r.path}: needs undeclared permission {r.permission!r}"
+        f"route {r.label}: needs undeclared permission {r.permission!r}"
         for r in model.routes
         if r.permission not in known
     ]

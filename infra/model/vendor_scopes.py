@@ -73,7 +73,7 @@ class Vocabulary:
 
     def writing_scopes(self, scopes: VendorScopes) -> list[str]:
         """Every declared value that lets the credential change something at the vendor."""
-        found = [f"key_type {scopes.key_type}"] if self.key_types[scopes.key_type].writes else []
+        found = [f"key type {scopes.key_type}"] if self.key_types[scopes.key_type].writes else []
         if self.roles and scopes.role is not None and self.roles.get(scopes.role):
             found.append(f"role {scopes.role}")
         return found + [f"grant {g}" for g in scopes.grants if self.grant_writes(g)]
