@@ -32,14 +32,17 @@ from dataclasses import dataclass
 import psycopg
 
 from benchmarks.common import Result
-from infra.derive.audit import AuditSettings
+from infra.derive.audit import audit_settings
 from infra.migrations.runner import migrate
 from infra.migrations.verify import verify
+from infra.model.access import load_model
 from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER, AUTHENTICATOR_PASSWORD, PgCluster
 
 TITLE = "Supabase ops_audit (append, RLS queries, verify)"
 CLAIM = "https://ops.clarivum.com/roles"
-SETTINGS = AuditSettings(CLAIM, ("ops-auditor", "ops-sre"), ("ops-auditor",))
+# The committed model's settings and action catalogue: the writers append as ops-sre,
+# whose incidents:ack the catalogue's `incidents:ack` needs.
+SETTINGS = audit_settings(load_model(), CLAIM)
 WRITERS = 8
 WRITE_SECONDS = 5.0
 WRITE_ROUNDS = 5

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from infra.actions_file import generators as actions_generators
 from infra.alerting_files import generators as alerting_generators
 from infra.config import REPO_ROOT
 from infra.model.access import load_model
@@ -38,6 +39,8 @@ GENERATORS.update(alerting_generators())
 GENERATORS.update(policy_generators())
 # The rotation schedule block of docs/runbook.md (infra/secrets_files.py).
 GENERATORS.update(secrets_generators())
+# The /ops action catalogue, docs/ops-actions.md (infra/actions_file.py).
+GENERATORS.update(actions_generators())
 
 
 def stale(root: Path = REPO_ROOT) -> list[str]:

@@ -90,6 +90,9 @@ model := {
 			"writes": true
 		}
 	},
+	"read_route_secrets": [
+		"plausible/api-key"
+	],
 	"roles": {
 		"ops-admin": {
 			"mfa": [
@@ -197,51 +200,63 @@ model := {
 	"secrets": {
 		"auth0/access-review-client": {
 			"database_credential": false,
-			"max_rotation_days": 90
+			"max_rotation_days": 90,
+			"vendor": "auth0"
 		},
 		"grafana/service-account-token": {
 			"database_credential": false,
-			"max_rotation_days": 90
+			"max_rotation_days": 90,
+			"vendor": "grafana"
 		},
 		"listmonk/api-credentials": {
 			"database_credential": false,
-			"max_rotation_days": 90
+			"max_rotation_days": 90,
+			"vendor": "listmonk"
 		},
 		"pagerduty/routing-key": {
 			"database_credential": false,
-			"max_rotation_days": 90
+			"max_rotation_days": 90,
+			"vendor": "pagerduty"
 		},
 		"payu/client-secret": {
 			"database_credential": false,
-			"max_rotation_days": 90
+			"max_rotation_days": 90,
+			"vendor": "payu"
 		},
 		"plausible/api-key": {
 			"database_credential": false,
-			"max_rotation_days": 90
+			"max_rotation_days": 90,
+			"vendor": "plausible"
 		},
 		"slack/webhook-url": {
 			"database_credential": false,
-			"max_rotation_days": 90
+			"max_rotation_days": 90,
+			"vendor": "slack"
 		},
 		"strapi/api-token": {
 			"database_credential": false,
-			"max_rotation_days": 90
+			"max_rotation_days": 90,
+			"vendor": "strapi"
 		},
 		"stripe/secret-key": {
 			"database_credential": false,
-			"max_rotation_days": 90
+			"max_rotation_days": 90,
+			"vendor": "stripe"
 		},
 		"supabase/master": {
 			"database_credential": false,
-			"max_rotation_days": 90
+			"max_rotation_days": 90,
+			"vendor": "supabase"
 		},
 		"supabase/ops-audit-exporter": {
 			"database_credential": true,
-			"max_rotation_days": 30
+			"max_rotation_days": 30,
+			"vendor": "supabase"
 		},
 		"supabase/ops-hub-writer": {
 			"database_credential": true,
-			"max_rotation_days": 30
+			"max_rotation_days": 30,
+			"vendor": "supabase"
 		}
 	},
 	"sod_pairs": [
@@ -258,5 +273,60 @@ model := {
 			"access:review"
 		]
 	],
-	"vendor_rotation_limit_days": 90
+	"vendor_rotation_limit_days": 90,
+	"vendor_scopes": {
+		"github": {
+			"write_grant_pattern": "^(.+:write)$",
+			"write_key_types": [],
+			"write_roles": []
+		},
+		"grafana": {
+			"write_grant_pattern": null,
+			"write_key_types": [],
+			"write_roles": [
+				"Admin",
+				"Editor"
+			]
+		},
+		"listmonk": {
+			"write_grant_pattern": "^(lists:manage_all|subscribers:manage|subscribers:import|tx:send|campaigns:manage|campaigns:manage_all|campaigns:send|bounces:manage|webhooks:post_bounce|media:manage|templates:manage|users:manage|roles:manage|settings:manage|settings:maintain)$",
+			"write_key_types": [],
+			"write_roles": []
+		},
+		"pagerduty": {
+			"write_grant_pattern": null,
+			"write_key_types": [
+				"events-integration",
+				"general-access",
+				"user-token"
+			],
+			"write_roles": []
+		},
+		"payu": {
+			"write_grant_pattern": "^(client_credentials|trusted_merchant|partner)$",
+			"write_key_types": [],
+			"write_roles": []
+		},
+		"plausible": {
+			"write_grant_pattern": null,
+			"write_key_types": [
+				"sites-api"
+			],
+			"write_roles": []
+		},
+		"strapi": {
+			"write_grant_pattern": "^(.+\\.(create|update|delete))$",
+			"write_key_types": [
+				"full-access"
+			],
+			"write_roles": []
+		},
+		"stripe": {
+			"write_grant_pattern": "^(rak_.+_write)$",
+			"write_key_types": [
+				"secret"
+			],
+			"write_roles": []
+		}
+	}
 }

@@ -123,7 +123,8 @@ def test_cli_writes_resources_json_into_an_existing_empty_dir(tmp_path: Path, ca
     assert document["stack"] == "prod"
     assert len(document["resources"]) > 0
     assert "offline plan of stack 'prod'" in printed
-    assert sorted(p.name for p in out.iterdir()) == ["resources.json"], "no temp files are left behind"
+    assert sorted(p.name for p in out.iterdir()) == ["ops-actions.json", "resources.json"], "no temp files are left behind"
+    assert "ops-actions.json" in printed
 
 
 def test_cli_refuses_a_file_as_out_dir(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

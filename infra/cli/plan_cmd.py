@@ -1,4 +1,4 @@
-"""`opshub plan`: the offline plan of a stack, written as resources.json."""
+"""`opshub plan`: the offline plan of a stack, written as resources.json, and the /ops action catalogue beside it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from infra import actions_file
 from infra.config import REPO_ROOT
 from infra.errors import UsageError
 from infra.offline.plan import Plan, ProgramError, run_plan
@@ -18,20 +19,23 @@ from infra.policy.report import render_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("plan", help="run the program offline under mocks and write resources.json")
+    parser = sub.add_parser("plan", help="run the program offline under mocks and write resources.json and ops-actions.json")
     parser.add_argument("--stack", default="prod", help="stack name; reads Pulumi.<stack>.yaml (default: prod)")
-    parser.add_argument("--out", type=Path, required=True, help="directory for resources.json (created if missing)")
+    parser.add_argument("--out", type=Path, required=True, help="directory for resources.json and ops-actions.json (created if missing)")
     parser.add_argument("--cwd", type=Path, default=REPO_ROOT, help="project directory holding Pulumi.<stack>.yaml")
     parser.set_defaults(run=run)
 
 
-def write_json_atomic(path: Path, document: object) -> None:
-    """Write JSON beside the target and rename, so a reader never sees half a file."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write beside the target and rename, so a reader never sees half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, sort_keys=True)
-        handle.write("\n")
+        handle.write(text)
     os.replace(tmp, path)
+
+
+def write_json_atomic(path: Path, document: object) -> None:
+    write_text_atomic(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
 def check_out_dir(out: Path) -> None:
@@ -61,11 +65,17 @@ def run(args: argparse.Namespace) -> int:
         plan = run_plan(args.stack, root=args.cwd)
     except (ProgramError, UnknownInputError, ProviderCallError) as exc:
         raise UsageError(f"the {args.stack} program", str(exc).splitlines()) from None
+    from infra import program  # the model the program just planned with, loaded the same way
+
+    # Rendered (and checked against its schema) before anything is written.
+    catalogue = actions_file.render(actions_file.stack_document(args.stack, args.cwd, program.load_model()))
     make_out_dir(out)
     document = plan.document()
     write_json_atomic(out / "resources.json", document)
+    write_text_atomic(out / actions_file.FILENAME, catalogue)
     print(summary(plan))
     print(f"wrote {out / 'resources.json'}")
+    print(f"wrote {out / actions_file.FILENAME}")
     report = check_stack(from_plan(document))
     print(render_text(report))
     return report.exit_code

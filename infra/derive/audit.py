@@ -12,7 +12,9 @@ pulumi-postgresql and what the migration runner writes into
   executing the owner's functions;
 - the settings the migrations read at run time: the roles claim
   (`<claims namespace>/roles`), every ops role, and the roles that read the
-  whole trail (those holding `audit:read`).
+  whole trail (those holding `audit:read`);
+- the action catalogue the trail checks every event against: each route's
+  audit action with the route's permission, and each role's permissions.
 
 No role here gets SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS.
 The role names are also written in the SQL migrations (grants and policies);
@@ -72,11 +74,16 @@ class DefaultPrivilege:
 
 @dataclass(frozen=True)
 class AuditSettings:
-    """The one row of ops_audit.settings the runner keeps current."""
+    """What the runner keeps current: the one row of ops_audit.settings, and the
+    action catalogue (ops_audit.actions and ops_audit.role_permissions)."""
 
     roles_claim: str
     ops_roles: tuple[str, ...]
     read_all_roles: tuple[str, ...]
+    # (action, permission): the audit action of each /ops route, with the route's permission.
+    actions: tuple[tuple[str, str], ...]
+    # (role, permission) for every permission each ops role holds.
+    role_permissions: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -94,11 +101,18 @@ class AuditDecl:
         return (self.owner, *self.groups, *self.logins)
 
 
+def action_catalogue(model: AccessModel) -> tuple[tuple[str, str], ...]:
+    """(audit action, permission) per route that records one, sorted by action."""
+    return tuple(sorted((r.audit_action, r.permission) for r in model.routes if r.audit_action))
+
+
 def audit_settings(model: AccessModel, roles_claim: str) -> AuditSettings:
     return AuditSettings(
         roles_claim=roles_claim,
         ops_roles=tuple(sorted(r.name for r in model.roles)),
         read_all_roles=tuple(sorted(r.name for r in model.roles if READ_ALL_PERMISSION in r.permissions)),
+        actions=action_catalogue(model),
+        role_permissions=tuple(sorted((r.name, p) for r in model.roles for p in r.permissions)),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra.model.access import AccessModel
+from infra.model.vendor_scopes import policy_vocabularies
 
 # Longest rotation period a secret may have: automatically rotated database
 # credentials at most 30 days, credentials rolled by hand at most 90.
@@ -17,8 +18,16 @@ DATABASE_ROTATION_LIMIT_DAYS = 30
 VENDOR_ROTATION_LIMIT_DAYS = 90
 
 
+def read_route_secrets(model: AccessModel) -> list[str]:
+    """Secrets the backend uses for routes, none of which writes: their keys need no write scope."""
+    uses: dict[str, list[bool]] = {}
+    for route in model.routes:
+        uses.setdefault(model.route_secret(route).key, []).append(model.route_writes(route))
+    return sorted(key for key, writes in uses.items() if not any(writes))
+
+
 def policy_model_data(model: AccessModel) -> dict[str, Any]:
-    """The model facts the rules need: permissions, roles, SoD pairs, identities, secrets."""
+    """The model facts the rules need: permissions, roles, SoD pairs, identities, secrets, vendor scopes."""
     return {
         "permissions": {p.name: {"writes": p.writes, "privileged": p.privileged} for p in model.permissions},
         "roles": {
@@ -37,6 +46,7 @@ def policy_model_data(model: AccessModel) -> dict[str, Any]:
         },
         "secrets": {
             s.key: {
+                "vendor": s.vendor,
                 "database_credential": s.database_user is not None,
                 "max_rotation_days": DATABASE_ROTATION_LIMIT_DAYS
                 if s.database_user is not None
@@ -45,4 +55,6 @@ def policy_model_data(model: AccessModel) -> dict[str, Any]:
             for s in model.secrets
         },
         "vendor_rotation_limit_days": VENDOR_ROTATION_LIMIT_DAYS,
+        "read_route_secrets": read_route_secrets(model),
+        "vendor_scopes": policy_vocabularies(),
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.model.access import AccessModel, SecretSpec
+from infra.model.vendor_scopes import VendorScopes, scope_tags
 
 NAME_PREFIX = "ops-hub"
 # Days a deleted secret can still be restored (AWS allows 7 to 30).
@@ -45,11 +46,14 @@ class SecretPlan:
     # Pulumi stores its value (a database login's first value, or a value another component
     # provides), so Pulumi also reads it back on refresh.
     seeded: bool
+    # What the credential may do at its vendor (None for vendors without a scope vocabulary).
+    vendor_scopes: VendorScopes | None = None
 
     @property
     def tags(self) -> dict[str, str]:
-        """The declared rotation plan, on the secret itself for anyone looking at it in AWS."""
-        return {"rotation": self.rotation, "rotation-days": str(self.rotation_days), "vendor": self.vendor}
+        """The declared rotation plan and vendor scopes, on the secret itself for anyone looking at it in AWS."""
+        plan = {"rotation": self.rotation, "rotation-days": str(self.rotation_days), "vendor": self.vendor}
+        return plan | (scope_tags(self.vendor_scopes) if self.vendor_scopes else {})
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ def secret_plans(model: AccessModel, environment: str, provided: frozenset[str] 
             master=s.master,
             alarm_after_days=alarm_after_days(s),
             seeded=s.database_user is not None or s.key in masters or s.key in provided,
+            vendor_scopes=s.vendor_scopes,
         )
         for s in model.secrets
     ]

@@ -13,10 +13,11 @@ One call of `migrate()`:
    applied file is gone;
 5. applies the pending files in order, recording each file's sha256, hands
    every object in the schema to ops_audit_owner, and brings
-   ops_audit.settings up to date;
+   ops_audit.settings and the action catalogue (ops_audit.actions,
+   ops_audit.role_permissions) up to date;
 
 all in ONE transaction: any failure rolls everything back. With nothing
-pending and unchanged settings it changes nothing. The notices the files
+pending and unchanged settings and catalogue it changes nothing. The notices the files
 raise (e.g. 0005's "pg_cron is not enabled") come back in the result.
 """
 
@@ -51,7 +52,7 @@ revoke all on ops_audit.schema_migrations from public;
 class MigrateResult:
     applied: tuple[str, ...]
     created: tuple[str, ...]
-    settings_changed: bool
+    settings_changed: bool  # the settings row or the action catalogue
     notices: tuple[str, ...] = ()  # what the applied files said with `raise notice`
 
     @property
@@ -166,6 +167,54 @@ def write_settings(conn: psycopg.Connection, settings: AuditSettings) -> bool:
     return cur.rowcount > 0
 
 
+# Each statement makes its table equal to the model's rows and returns how many rows it
+# changed. Every DELETE has a WHERE clause (pg-safeupdate refuses one without).
+SYNC_ACTIONS_SQL = """
+with wanted as (
+    select * from unnest(%(actions)s::text[], %(permissions)s::text[]) as w(action, permission)
+), upserted as (
+    insert into ops_audit.actions as a (action, permission)
+    select action, permission from wanted
+    on conflict (action) do update set permission = excluded.permission
+        where a.permission is distinct from excluded.permission
+    returning 1
+), removed as (
+    delete from ops_audit.actions as a
+    where not exists (select from wanted as w where w.action = a.action)
+    returning 1
+)
+select (select count(*) from upserted) + (select count(*) from removed)
+"""
+SYNC_ROLE_PERMISSIONS_SQL = """
+with wanted as (
+    select * from unnest(%(roles)s::text[], %(permissions)s::text[]) as w(role, permission)
+), added as (
+    insert into ops_audit.role_permissions (role, permission)
+    select role, permission from wanted
+    on conflict do nothing
+    returning 1
+), removed as (
+    delete from ops_audit.role_permissions as rp
+    where not exists (select from wanted as w where (w.role, w.permission) = (rp.role, rp.permission))
+    returning 1
+)
+select (select count(*) from added) + (select count(*) from removed)
+"""
+
+
+def _columns(pairs: tuple[tuple[str, str], ...]) -> tuple[list[str], list[str]]:
+    return [first for first, _ in pairs], [second for _, second in pairs]
+
+
+def write_catalogue(conn: psycopg.Connection, settings: AuditSettings) -> bool:
+    """Make ops_audit.actions and ops_audit.role_permissions the model's; True only if a row changed."""
+    actions, needs = _columns(settings.actions)
+    roles, holds = _columns(settings.role_permissions)
+    (changed_actions,) = conn.execute(SYNC_ACTIONS_SQL, {"actions": actions, "permissions": needs}).fetchone()
+    (changed_roles,) = conn.execute(SYNC_ROLE_PERMISSIONS_SQL, {"roles": roles, "permissions": holds}).fetchone()
+    return changed_actions + changed_roles > 0
+
+
 def migrate(dsn: str, settings: AuditSettings, directory: Path = MIGRATIONS_DIR) -> MigrateResult:
     """Apply what is pending in one transaction; see the module docstring."""
     migrations = load_migrations(directory)
@@ -184,6 +233,9 @@ def migrate(dsn: str, settings: AuditSettings, directory: Path = MIGRATIONS_DIR)
                     apply(conn, migration)
                 adopt_objects(conn)
                 settings_changed = write_settings(conn, settings)
+                catalogue_changed = write_catalogue(conn, settings)
         except psycopg.Error as exc:
             raise MigrationError("database", [f"rolled back: {str(exc).strip()}"]) from None
-    return MigrateResult(tuple(m.name for m in pending), tuple(created), settings_changed, tuple(notices))
+    return MigrateResult(
+        tuple(m.name for m in pending), tuple(created), settings_changed or catalogue_changed, tuple(notices)
+    )

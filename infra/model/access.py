@@ -1,7 +1,7 @@
 """The typed access model: loads infra/model/access.yaml and checks its invariants.
 
 Every problem is reported at once as a ModelError naming the offending role,
-permission, identity or secret; derivations may then trust the model.
+permission, route, identity or secret; derivations may then trust the model.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from infra.errors import ModelError, describe_validation_error
+from infra.model.vendor_scopes import VOCABULARIES, VendorScopes, tag_problems
 from infra.yamlio import load_yaml_mapping
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("access.yaml")
@@ -21,6 +22,9 @@ DEFAULT_MODEL_PATH = Path(__file__).with_name("access.yaml")
 PERMISSION_PATTERN = re.compile(r"^[a-z]+:[a-z]+$")
 ROLE_PATTERN = re.compile(r"^ops-[a-z]+$")
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+# What an audit event records, `domain:verb` or `domain:verb:qualifier`; within the form
+# ops_audit.events accepts (its check events_action_form, infra/migrations/0001_events.sql).
+AUDIT_ACTION_PATTERN = r"^[a-z][a-z0-9-]*:[a-z0-9-]+(:[a-z0-9-]+)?$"
 
 Level = Literal["view", "edit", "admin"]
 LEVEL_ORDER: dict[str, int] = {"view": 1, "edit": 2, "admin": 3}
@@ -81,6 +85,18 @@ class Route(_Strict):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     path: str = Field(pattern=r"^/ops(/[a-z0-9-]+)*$")
     permission: str
+    # The integration the route acts on; the backend uses that vendor's secret.
+    integration: str
+    # The ops_audit action the route records (writing and privileged routes must record one).
+    audit_action: str | None = Field(default=None, pattern=AUDIT_ACTION_PATTERN, max_length=100)
+    # Reads only: how long the backend may serve a cached vendor answer.
+    cache_seconds: int | None = Field(default=None, ge=0)
+    # The secret the route uses, when the route server reads several of its integration's vendor.
+    secret: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
 
 
 class Identity(_Strict):
@@ -105,6 +121,8 @@ class SecretSpec(_Strict):
     database_group: Literal["writer", "reader"] | None = None
     # `lambda` rotation: the key of the secret whose login can ALTER ROLE `database_user`.
     master: str | None = None
+    # What the credential may do at its vendor, in the vendor's words (infra/model/vendor_scopes.py).
+    vendor_scopes: VendorScopes | None = None
 
     @property
     def key(self) -> str:
@@ -119,6 +137,8 @@ class AccessModel(_Strict):
     roles: tuple[Role, ...] = Field(min_length=1)
     segregation_of_duties: tuple[SodPair, ...] = ()
     routes: tuple[Route, ...]
+    # Longest time any read route may serve a cached vendor answer.
+    route_cache_max_seconds: int = Field(ge=0)
     identities: tuple[Identity, ...]
     secrets: tuple[SecretSpec, ...]
 
@@ -133,6 +153,32 @@ class AccessModel(_Strict):
     @cached_property
     def secret_by_key(self) -> dict[str, SecretSpec]:
         return {s.key: s for s in self.secrets}
+
+    @cached_property
+    def integration_by_name(self) -> dict[str, Integration]:
+        return {i.name: i for i in self.integrations}
+
+    @cached_property
+    def route_server(self) -> Identity | None:
+        """The identity that serves the /ops routes (at most one, checked)."""
+        return next((i for i in self.identities if i.serves_routes), None)
+
+    def route_writes(self, route: Route) -> bool:
+        return self.permission_by_name[route.permission].writes
+
+    def route_secrets(self, route: Route) -> list[str]:
+        """The route server's secrets of the route's integration, or the one it names (exactly one when valid)."""
+        reads = self.route_server.reads_secrets if self.route_server else ()
+        return [
+            key
+            for key in reads
+            if key in self.secret_by_key and self.secret_by_key[key].vendor == route.integration
+            and route.secret in (None, key)
+        ]
+
+    def route_secret(self, route: Route) -> SecretSpec:
+        """The secret the backend uses for a route of a valid model."""
+        return self.secret_by_key[self.route_secrets(route)[0]]
 
     @cached_property
     def phishing_resistant_factors(self) -> frozenset[str]:
@@ -161,7 +207,7 @@ def _check_unique(model: AccessModel) -> list[str]:
         "role": [r.name for r in model.roles],
         "identity": [i.name for i in model.identities],
         "secret": [s.key for s in model.secrets],
-        "route": [f"{r.method} {r.path}" for r in model.routes],
+        "route": [r.label for r in model.routes],
     }
     return [
         f"{kind} {name!r}: declared more than once"
@@ -209,7 +255,7 @@ def _check_references(model: AccessModel) -> list[str]:
         if p not in known
     ]
     problems += [
-        f"route {r.method} {r.path}: needs undeclared permission {r.permission!r}"
+        f"route {r.label}: needs undeclared permission {r.permission!r}"
         for r in model.routes
         if r.permission not in known
     ]
@@ -272,9 +318,93 @@ def _check_master(model: AccessModel, secret: SecretSpec) -> list[str]:
     return []
 
 
+def _check_routes(model: AccessModel) -> list[str]:
+    problems = []
+    for route in model.routes:
+        if route.permission in model.permission_by_name:
+            problems += [f"route {route.label}: {p}" for p in _route_problems(model, route)]
+    routes_by_action: dict[str, list[str]] = {}
+    for route in model.routes:
+        if route.audit_action:
+            routes_by_action.setdefault(route.audit_action, []).append(route.label)
+    problems += [
+        f"audit action {action!r}: recorded by more than one route ({', '.join(labels)}); give each route its own"
+        for action, labels in sorted(routes_by_action.items())
+        if len(labels) > 1
+    ]
+    return problems
+
+
+def _route_problems(model: AccessModel, route: Route) -> list[str]:
+    """What is wrong with one route whose permission is declared."""
+    permission = model.permission_by_name[route.permission]
+    integration = model.integration_by_name.get(route.integration)
+    if integration is None:
+        return [f"acts on undeclared integration {route.integration!r}"]
+    problems = []
+    if route.permission not in integration.grants:
+        problems.append(f"integration {route.integration!r} grants nothing for its permission {route.permission!r}")
+    if not route.audit_action and (permission.writes or permission.privileged):
+        kind = "writes" if permission.writes else "is privileged"
+        problems.append(f"{route.permission!r} {kind}, so the route must record an audit_action")
+    problems += _cache_problems(model, route, permission)
+    return problems + _route_secret_problems(model, route)
+
+
+def _route_secret_problems(model: AccessModel, route: Route) -> list[str]:
+    server = model.route_server
+    if server is None:
+        return []
+    secrets = model.route_secrets(route)
+    if route.secret is not None and not secrets:
+        return [f"secret {route.secret!r} is not a {route.integration} secret the route server {server.name!r} reads"]
+    if not secrets:
+        return [f"the route server {server.name!r} reads no {route.integration} secret"]
+    if len(secrets) > 1:
+        return [f"the route server {server.name!r} reads {secrets}; name the one this route uses with `secret`"]
+    return []
+
+
+def _cache_problems(model: AccessModel, route: Route, permission: Permission) -> list[str]:
+    if permission.writes:
+        return ["writes, so it takes no cache_seconds (only reads are cached)"] if route.cache_seconds is not None else []
+    if route.cache_seconds is None:
+        return ["is a read, so it needs cache_seconds (0 for never cached)"]
+    if permission.privileged and route.cache_seconds != 0:
+        return [f"reads privileged {route.permission!r}, so cache_seconds must be 0 (found {route.cache_seconds})"]
+    if route.cache_seconds > model.route_cache_max_seconds:
+        return [f"cache_seconds {route.cache_seconds} exceeds route_cache_max_seconds {model.route_cache_max_seconds}"]
+    return []
+
+
+def _check_vendor_scopes(model: AccessModel) -> list[str]:
+    problems = []
+    for secret in model.secrets:
+        where = f"secret {secret.key!r}"
+        vocabulary = VOCABULARIES.get(secret.vendor)
+        if vocabulary is None:
+            if secret.vendor_scopes is not None:
+                problems.append(f"{where}: vendor {secret.vendor!r} has no scope vocabulary; remove vendor_scopes")
+        elif secret.vendor_scopes is None:
+            problems.append(
+                f"{where}: declare vendor_scopes (what the key may do at {secret.vendor}; key_type one of {sorted(vocabulary.key_types)})"
+            )
+        else:
+            found = vocabulary.problems(secret.vendor_scopes) or tag_problems(secret.vendor_scopes)
+            problems += [f"{where}: vendor_scopes: {p}" for p in found]
+    return problems
+
+
 def validate_model(model: AccessModel) -> list[str]:
     """Every invariant the schema cannot express, as readable problems."""
-    return _check_unique(model) + _check_roles(model) + _check_references(model) + _check_secrets(model)
+    return (
+        _check_unique(model)
+        + _check_roles(model)
+        + _check_references(model)
+        + _check_routes(model)
+        + _check_secrets(model)
+        + _check_vendor_scopes(model)
+    )
 
 
 def parse_model(data: object, source: str = "access model") -> AccessModel:

@@ -69,7 +69,11 @@ def _reach(model: AccessModel, permissions: list[str], reads: dict[str, list[str
         rows.append(
             {
                 "permission": perm,
-                "routes": [f"{r.method} {r.path}" for r in model.routes if r.permission == perm],
+                "routes": [
+                    r.label + (f" (records {r.audit_action})" if r.audit_action else "")
+                    for r in model.routes
+                    if r.permission == perm
+                ],
                 "integrations": [f"{i.title}: {i.grants[perm]}" for i in integrations],
                 "database": _policies_for(role_name, declared) if "supabase" in vendors else [],
                 "secrets": sorted(k for k in server_reads if k.split("/")[0] in vendors),
@@ -133,6 +137,8 @@ def _secrets(model: AccessModel, declared: Declared, reads: dict[str, list[str]]
                 "declared_rotation_days": found.rotation_days if found else None,
                 "declared_rotation_lambda": found.rotation_lambda if found else False,
                 "customer_kms_key": found.kms_key if found else None,
+                # What the key may do at its vendor, as the declared secret's tags say.
+                "vendor_scopes": list(found.vendor_scopes) if found else [],
                 "readers": sorted(name for name, keys in reads.items() if spec.key in keys),
             }
         )

@@ -78,19 +78,21 @@ def _rotation(secret: dict | None) -> str:
     return f"{secret['rotation']} every {secret['rotation_days']} days{declared}"
 
 
-def _secret_diffs(base: dict, head: dict) -> dict[str, dict]:
+def _secret_diffs(base: dict, head: dict) -> tuple[dict[str, dict], list[str]]:
     old, new = _by_name(base["secrets"], "key"), _by_name(head["secrets"], "key")
-    diffs = {}
+    diffs, widening = {}, []
     for key in sorted(set(old) | set(new)):
         changes: dict[str, Any] = {}
-        readers = _changes(old[key]["readers"] if key in old else [], new[key]["readers"] if key in new else [])
-        if readers:
-            changes["readers"] = readers
+        for field in ("readers", "vendor_scopes"):
+            # (reports written before vendor scopes existed have none)
+            if change := _changes(old.get(key, {}).get(field, []), new.get(key, {}).get(field, [])):
+                changes[field] = change
         if _rotation(old.get(key)) != _rotation(new.get(key)):
             changes["rotation"] = {"from": _rotation(old.get(key)), "to": _rotation(new.get(key))}
         if changes:
             diffs[key] = changes
-    return diffs
+        widening += [f"secret `{key}` may now do `{s}` at the vendor" for s in changes.get("vendor_scopes", {}).get("added", [])]
+    return diffs, widening
 
 
 def _grant_lines(report: dict) -> list[str]:
@@ -123,7 +125,8 @@ def diff_reports(base: dict[str, Any], head: dict[str, Any]) -> dict[str, Any]:
     grants = _changes(_grant_lines(base), _grant_lines(head))
     policies = _changes(_policy_lines(base), _policy_lines(head))
     old_findings = {finding_key(f) for f in base["findings"]["findings"]}
-    widening = role_widening + identity_widening
+    secrets, secret_widening = _secret_diffs(base, head)
+    widening = role_widening + identity_widening + secret_widening
     widening += [f"database grant {g}" for g in grants.get("added", [])]
     widening += [f"RLS policy {p}" for p in policies.get("added", [])]
     return {
@@ -132,7 +135,7 @@ def diff_reports(base: dict[str, Any], head: dict[str, Any]) -> dict[str, Any]:
         "widening": widening,
         "roles": roles,
         "identities": identities,
-        "secrets": _secret_diffs(base, head),
+        "secrets": secrets,
         "database_grants": grants,
         "rls_policies": policies,
         "segregation_of_duties": _sod_diffs(base, head),

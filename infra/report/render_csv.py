@@ -28,6 +28,7 @@ def _rows(report: dict[str, Any]) -> Iterator[tuple[str, str, str, str, str]]:
     for secret in report["secrets"]:
         plan = f"{secret['rotation']} every {secret['rotation_days']} days"
         yield ("secret", secret["key"], "rotation", plan, f"declared: {secret['declared_rotation_days'] or 'none'}")
+        yield from (("secret", secret["key"], "may at the vendor", scope, "") for scope in secret["vendor_scopes"])
     for grant in report["database"]["grants"]:
         yield ("database", grant["role"], "granted " + ",".join(grant["privileges"]), grant["on"], "")
     for policy in report["database"]["rls_policies"]:

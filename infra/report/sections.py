@@ -136,7 +136,7 @@ def _secrets(report: dict[str, Any]) -> Section:
         caption="Runtime identities",
     )
     secrets = Table(
-        ("secret", "name", "rotation plan", "declared rotation", "customer KMS key", "readers"),
+        ("secret", "name", "rotation plan", "declared rotation", "customer KMS key", "what this key can do at the vendor", "readers"),
         [
             (
                 s["key"],
@@ -144,6 +144,7 @@ def _secrets(report: dict[str, Any]) -> Section:
                 f"{s['rotation']} every {s['rotation_days']} days",
                 f"Lambda every {s['declared_rotation_days']} days" if s["declared_rotation_days"] else NONE,
                 {True: "yes", False: "no", None: NONE}[s["customer_kms_key"]],
+                _join(s["vendor_scopes"]),
                 _join(s["readers"]),
             )
             for s in report["secrets"]

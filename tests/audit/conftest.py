@@ -92,6 +92,18 @@ def migrations_before(first_left_out: str, target: Path) -> Path:
     return target
 
 
+# An action each ops role may record (its permission is the role's), for tests that append as that role.
+OWN_ACTION = {
+    "ops-viewer": "payments:read:stripe",
+    "ops-editorial": "content:publish",
+    "ops-lifecycle": "comms:send",
+    "ops-payments": "payments:refund:stripe",
+    "ops-sre": "incidents:ack",
+    "ops-admin": "integrations:update",
+    "ops-auditor": "audit:export",
+}
+
+
 def claims_for(sub: str, *roles: object, claim: str = ROLES_CLAIM, **extra: object) -> dict:
     """JWT claims as Auth0 + the post-login Action issue them for Supabase."""
     return {"sub": sub, "role": "authenticated", claim: list(roles), **extra}

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from infra.migrations.runner import migrate
-from tests.audit.conftest import LOGIN_PASSWORD, ROLES_CLAIM, AuditDb, claims_for, create_logins
+from tests.audit.conftest import LOGIN_PASSWORD, OWN_ACTION, ROLES_CLAIM, AuditDb, claims_for, create_logins
 from tests.support.pgcluster import READ_ONLY_PASSWORD, STORAGE_ADMIN_PASSWORD
 
 pytestmark = pytest.mark.postgres
@@ -31,8 +31,13 @@ def db(pg_cluster, audit_decl) -> AuditDb:
     migrate(database.admin_dsn, audit_decl.settings)
     create_logins(database, audit_decl)
     for claims in WRITERS * 2:
-        database.insert(claims, payload='{"n": 1}')
+        database.insert(claims, action=own_action(claims), payload='{"n": 1}')
     return database
+
+
+def own_action(claims: dict) -> str:
+    """An action the claims' first ops role may record."""
+    return OWN_ACTION[claims[ROLES_CLAIM][0]]
 
 
 def subs(rows: list[tuple]) -> list[str]:
@@ -119,7 +124,7 @@ def test_only_real_ops_roles_are_recorded(db):
 @pytest.mark.parametrize("claims", WRITERS, ids=lambda c: c[ROLES_CLAIM][0])
 def test_every_ops_role_appends_as_itself(db, claims):
     target = f"own-{claims['sub']}"
-    db.insert(claims, target=target)
+    db.insert(claims, action=own_action(claims), target=target)
 
     with db.request(AUDITOR) as conn:
         row = conn.execute(
@@ -149,7 +154,7 @@ def test_forged_actor_sub_is_refused(db):
 )
 def test_server_set_columns_are_refused(db, column, value):
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        db.insert(ADMIN, **{column: value})
+        db.insert(ADMIN, action=own_action(ADMIN), **{column: value})
 
 
 def test_claims_without_sub_are_refused(db):

@@ -7,10 +7,11 @@ swapped for a broken copy written to a temporary directory.
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
-from tests.support.model_edits import ModelChange, role_of
+from tests.support.model_edits import ModelChange, role_of, route_of, secret_of
 
 CASES = [
     ModelChange(
@@ -28,6 +29,16 @@ CASES = [
         lambda d: role_of(d, "ops-admin")["mfa"].append("sms"),
         "role 'ops-admin': unknown MFA factor 'sms'",
     ),
+    ModelChange(
+        "refund-route-without-audit-action",
+        lambda d: route_of(d, "POST /ops/payments/stripe/refunds").pop("audit_action"),
+        "route POST /ops/payments/stripe/refunds: 'payments:refund' writes, so the route must record an audit_action",
+    ),
+    ModelChange(
+        "made-up-vendor-scope",
+        lambda d: secret_of(d, "grafana/service-account-token")["vendor_scopes"].update(role="SuperAdmin"),
+        "secret 'grafana/service-account-token': vendor_scopes: role 'SuperAdmin' is not a grafana role",
+    ),
 ]
 
 
@@ -40,3 +51,14 @@ def test_plan_exits_2_naming_therole(case: ModelChange, access_model_data: dict,
     assert str(run.model_file) in run.err, "the message names the model file"
     assert "Traceback" not in run.err
     assert not (run.out / "resources.json").exists(), "a refused plan writes nothing"
+    assert not (run.out / "ops-actions.json").exists(), "a refused plan writes nothing"
+
+
+def test_plan_writes_the_catalogue_of_the_model_it_planned(access_model_data: dict, plan_cli_with_model) -> None:
+    changed = ModelChange("cache", lambda d: route_of(d, "GET /ops/analytics").update(cache_seconds=120), "")
+
+    run = plan_cli_with_model(changed.applied_to(access_model_data))
+
+    assert run.code == 0, run.err
+    catalogue = json.loads((run.out / "ops-actions.json").read_text())
+    assert next(r for r in catalogue["routes"] if r["path"] == "/ops/analytics")["cache_seconds"] == 120

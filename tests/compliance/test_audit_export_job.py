@@ -23,8 +23,8 @@ MONTH = dt.datetime.now(dt.UTC).strftime("%Y-%m")
 
 def _events(db: AuditDb, count: int, sealed: bool = True) -> None:
     for i in range(count):
-        roles = ("ops-sre",) if i % 2 else ("ops-payments",)
-        db.insert(claims_for(f"auth0|user-{i % 3}", *roles), action="incidents:ack", target=f"INC-{i}",
+        roles, action = (("ops-sre",), "incidents:ack") if i % 2 else (("ops-payments",), "payments:refund:stripe")
+        db.insert(claims_for(f"auth0|user-{i % 3}", *roles), action=action, target=f"INC-{i}",
                   payload=Jsonb({"note": f"ack {i}", "unicode": "żółw ✓", "n": i, "nested": {"b": [1, 2.5], "a": None}}))
     if sealed:
         db.seal()

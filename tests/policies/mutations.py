@@ -211,6 +211,10 @@ def _xc_003(rs: Resources) -> None:
     secret["provider"] = {**secret["provider"], "name": "default_7_51_1"}
 
 
+def _vend_001(rs: Resources) -> None:
+    secret_named(rs, "/plausible/api-key")["properties"]["tags"]["vendor-key-type"] = "sites-api"
+
+
 MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-AUTH-001": _auth_001,
     "OPS-AUTH-002": _auth_002,
@@ -242,4 +246,5 @@ MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-XC-001": _xc_001,
     "OPS-XC-002": _xc_002,
     "OPS-XC-003": _xc_003,
+    "OPS-VEND-001": _vend_001,
 }

@@ -77,3 +77,14 @@ def test_rotation_and_reader_changes_per_secret(prod_report: dict) -> None:
 
     assert change["readers"] == {"removed": ["ops-hub-runtime"]}
     assert change["rotation"] == {"from": "reminder every 90 days", "to": "reminder every 60 days"}
+
+
+def test_a_new_vendor_scope_is_widening_and_a_dropped_one_is_not(prod_report: dict) -> None:
+    head = _changed(prod_report)
+    stripe = next(s for s in head["secrets"] if s["key"] == "stripe/secret-key")
+    stripe["vendor_scopes"] = [s for s in stripe["vendor_scopes"] if s != "grant rak_dispute_read"] + ["grant rak_payout_write"]
+
+    diff = diff_reports(prod_report, head)
+
+    assert diff["secrets"]["stripe/secret-key"]["vendor_scopes"] == {"added": ["grant rak_payout_write"], "removed": ["grant rak_dispute_read"]}
+    assert diff["widening"] == ["secret `stripe/secret-key` may now do `grant rak_payout_write` at the vendor"]

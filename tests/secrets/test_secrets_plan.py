@@ -229,9 +229,13 @@ def test_initial_database_values_are_secret_and_then_owned_by_rotation(prod_plan
 
 def test_a_secret_added_to_the_runtime_is_read_by_its_role(plan_model, access_model_data: dict) -> None:
     data = json.loads(json.dumps(access_model_data))
-    data["secrets"].append({"vendor": "stripe", "purpose": "webhook-secret", "rotation": "reminder", "rotation_days": 60})
+    data["secrets"].append({"vendor": "stripe", "purpose": "webhook-secret", "rotation": "reminder", "rotation_days": 60,
+                            "vendor_scopes": {"key_type": "webhook-signing-secret"}})
     runtime = next(i for i in data["identities"] if i["name"] == "ops-hub-runtime")
     runtime["reads_secrets"].append("stripe/webhook-secret")
+    for route in data["routes"]:
+        if route["integration"] == "stripe":
+            route["secret"] = "stripe/secret-key"  # the runtime now reads two Stripe secrets
 
     plan = plan_model(data)
 
