@@ -207,7 +207,12 @@ def _columns(pairs: tuple[tuple[str, str], ...]) -> tuple[list[str], list[str]]:
 
 
 def write_catalogue(conn: psycopg.Connection, settings: AuditSettings) -> bool:
-    """Make ops_audit.actions and ops_audit.role_permissions the model's; True only if a row changed."""
+    """Make ops_audit.actions and ops_audit.role_permissions the model's; True only if a row changed.
+
+    A schema migrated by files before 0014_action_catalogue (tests of an older schema) has no catalogue to write.
+    """
+    if not _exists(conn, "select 1 where to_regclass('ops_audit.actions') is not null"):
+        return False
     actions, needs = _columns(settings.actions)
     roles, holds = _columns(settings.role_permissions)
     (changed_actions,) = conn.execute(SYNC_ACTIONS_SQL, {"actions": actions, "permissions": needs}).fetchone()
