@@ -9,12 +9,23 @@ package opshub
 import rego.v1
 
 # ---------------------------------------------------------------------------
-# Secrets: the engine's wire marker for a secret value (pulumi sdk rpc), which
-# `pulumi stack export` and `opshub policy check` also carry; a preview prints
-# secrets as "[secret]". Under the native analyzer a secret is never a string.
+# Secrets, recognised by their shape, never by their content (which rules never read):
+# - the real pulumi-policy-opa analyzer hands a secret to Rego as Go's JSON of a
+#   `*resource.Secret`: {"Element": {"V": <value>}} (pulumi sdk/go/common/resource/properties.go).
+#   A value still unknown in a preview has the same shape (a `resource.Computed`); it is no
+#   plain value either;
+# - the engine's wire marker, which `pulumi stack export` carries;
+# - the "[secret]" a preview prints.
 secret_signature_key := "4dabf18193072939515e22adb298388d"
 
 secret_signature_value := "1b47061264138c4ac30d75fd1eb44270"
+
+is_secret_value(value) if {
+	is_object(value)
+	object.keys(value) == {"Element"}
+	is_object(value.Element)
+	object.keys(value.Element) == {"V"}
+}
 
 is_secret_value(value) if {
 	is_object(value)
