@@ -198,3 +198,79 @@ rate_days(expression) := to_number(parts[0]) if {
 	parts := split(trim_suffix(trim_prefix(expression, "rate("), ")"), " ")
 	parts[1] in {"day", "days"}
 }
+
+# ---------------------------------------------------------------------------
+# Paging: alert rules, the notification tree, PagerDuty. Limits and derived values
+# come from model.paging (generated from alerts/ and the derivations).
+
+rule_group_type := "grafana:alerting/ruleGroup:RuleGroup"
+
+notification_policy_type := "grafana:alerting/notificationPolicy:NotificationPolicy"
+
+contact_point_type := "grafana:alerting/contactPoint:ContactPoint"
+
+pagerduty_service_type := "pagerduty:index/service:Service"
+
+escalation_policy_type := "pagerduty:index/escalationPolicy:EscalationPolicy"
+
+# Alerting rules of a RuleGroup whose severity label pages.
+page_alerts(r) := [rule |
+	some rule in alert_rules(r)
+	object.get(rule, ["labels", "severity"], "") == model.paging.page_label
+]
+
+# Every page alert of the stack, with the group it sits in.
+stack_page_alerts contains [group.__urn, rule] if {
+	some group in resources_of(rule_group_type)
+	some rule in page_alerts(group)
+}
+
+# "1h30m" -> 5400: Prometheus/Grafana durations in seconds.
+duration_seconds(text) := sum([seconds |
+	some part in regex.find_all_string_submatch_n(`([0-9]+)(ms|s|m|h|d|w)`, text, -1)
+	seconds := to_number(part[1]) * duration_unit_seconds[part[2]]
+])
+
+duration_unit_seconds := {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+# A route's matchers all hold for an alert's labels (Alertmanager matcher semantics;
+# a missing label is the empty string).
+route_matches_labels(route, labels) if {
+	every matcher in object.get(route, "matchers", []) {
+		matcher_holds(matcher, object.get(labels, matcher.label, ""))
+	}
+}
+
+matcher_holds(matcher, value) if {
+	matcher.match == "="
+	value == matcher.value
+}
+
+matcher_holds(matcher, value) if {
+	matcher.match == "!="
+	value != matcher.value
+}
+
+matcher_holds(matcher, value) if {
+	matcher.match == "=~"
+	regex.match(concat("", ["^(?:", matcher.value, ")$"]), value)
+}
+
+matcher_holds(matcher, value) if {
+	matcher.match == "!~"
+	not regex.match(concat("", ["^(?:", matcher.value, ")$"]), value)
+}
+
+# A route that takes pages: it matches severity=page.
+is_page_route(route) if route_matches_severity(route, model.paging.page_label)
+
+# Every route of a NotificationPolicy, at any depth.
+policy_routes(policy) := [route |
+	walk(prop(policy, "policies", []), [_, route])
+	is_object(route)
+	"matchers" in object.keys(route)
+]
+
+contact_points_by_name[prop(cp, "name", "")] := cp if {
+	some cp in resources_of(contact_point_type)
+}
