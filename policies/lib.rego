@@ -219,11 +219,27 @@ page_alerts(r) := [rule |
 	object.get(rule, ["labels", "severity"], "") == model.paging.page_label
 ]
 
-# Every page alert of the stack, with the group it sits in.
-stack_page_alerts contains [group.__urn, rule] if {
+# The Grafana org a resource lives in: its provider. A NotificationPolicy owns the whole
+# tree of its org, so alerts, routes and contact points are joined within one org
+# (which also keeps these joins linear in the size of the stack).
+org_of(r) := object.get(r, ["__provider", "urn"], "")
+
+# Every page alert of the stack, by org, with the group it sits in.
+page_alerts_by_org[org] contains [group.__urn, rule] if {
 	some group in resources_of(rule_group_type)
+	org := org_of(group)
 	some rule in page_alerts(group)
 }
+
+notification_policies_by_org[org] contains policy if {
+	some policy in resources_of(notification_policy_type)
+	org := org_of(policy)
+}
+
+# (regorus leaves a multi-value object rule without values undefined, where OPA has {}.)
+org_page_alerts(org) := alerts if {
+	alerts := page_alerts_by_org[org]
+} else := set()
 
 # "1h30m" -> 5400: Prometheus/Grafana durations in seconds.
 duration_seconds(text) := sum([seconds |
@@ -271,6 +287,8 @@ policy_routes(policy) := [route |
 	"matchers" in object.keys(route)
 ]
 
-contact_points_by_name[prop(cp, "name", "")] := cp if {
+# Contact points by org and name; a set per key, so two with one name never break evaluation.
+contact_points_named[key] contains cp if {
 	some cp in resources_of(contact_point_type)
+	key := concat("|", [org_of(cp), prop(cp, "name", "")])
 }

@@ -14,14 +14,15 @@ import rego.v1
 stack_deny_page_alert_outside_page_routes contains f.msg if some f in page_alert_outside_page_routes
 
 page_alert_outside_page_routes contains finding(resources_by_urn[group_urn], msg) if {
-	some [group_urn, rule] in stack_page_alerts
+	some org, alerts in page_alerts_by_org
+	some [group_urn, rule] in alerts
 	labels := object.get(rule, "labels", {})
-	not matched_by_a_page_route(labels)
+	not matched_by_a_page_route(org, labels)
 	msg := concat("", ["page alert '", object.get(rule, "name", ""), "' matches no severity=page notification route"])
 }
 
-matched_by_a_page_route(labels) if {
-	some policy in resources_of(notification_policy_type)
+matched_by_a_page_route(org, labels) if {
+	some policy in notification_policies_by_org[org]
 	some route in policy_routes(policy)
 	is_page_route(route)
 	route_matches_labels(route, labels)

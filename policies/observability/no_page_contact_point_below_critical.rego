@@ -34,5 +34,5 @@ page_contact_points contains cp if {
 	some policy in resources_of(notification_policy_type)
 	some route in policy_routes(policy)
 	is_page_route(route)
-	cp := contact_points_by_name[object.get(route, "contactPoint", "")]
+	some cp in contact_points_named[concat("|", [org_of(policy), object.get(route, "contactPoint", "")])]
 }

@@ -16,7 +16,7 @@ stack_deny_route_shadowing_pages contains f.msg if some f in route_shadowing_pag
 route_shadowing_pages contains finding(policy, msg) if {
 	some policy in resources_of(notification_policy_type)
 	routes := prop(policy, "policies", [])
-	some [_, rule] in stack_page_alerts
+	some [_, rule] in org_page_alerts(org_of(policy))
 	labels := object.get(rule, "labels", {})
 	some i, page_route in routes
 	is_page_route(page_route)
