@@ -6,6 +6,7 @@ The engines and encodings must agree exactly: the same (rule, resource, message)
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import defaultdict
 
@@ -88,6 +89,34 @@ def test_no_message_prints_a_secret(case: Case, pack: PolicyPack, engines: dict[
         for finding in run_check(pack, engine, expand(case.raw, "analyzer")).findings:
             leaked = [s for s in secrets if s in finding.message]
             assert not leaked, f"{name}: {finding.rule.id} prints secret values {leaked}: {finding.message}"
+
+
+# Plaintexts a rule reading a secret's content would react to: empty, look-alikes of the other
+# encodings, an AWS-managed key alias, a plain-looking credential.
+DECOY_CONTENTS = ["", "[secret]", {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}, "alias/aws/secretsmanager", "hunter2"]
+
+
+def with_secret_contents(raw: list[dict], content: object) -> list[dict]:
+    """The fixture with every secret's plaintext replaced by `content`."""
+    changed = copy.deepcopy(raw)
+    for resource in changed:
+        for path in resource.get("secretProperties", []):
+            steps = [int(index) if index else key for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path)]
+            node = resource["properties"]
+            for step in steps[:-1]:
+                node = node[step]
+            node[steps[-1]] = content
+    return changed
+
+
+@pytest.mark.parametrize("case", CASES_WITH_SECRETS, ids=[c.test_id for c in CASES_WITH_SECRETS])
+def test_verdicts_never_depend_on_a_secret_content(case: Case, pack: PolicyPack, engines: dict[str, Engine]) -> None:
+    """Under the analyzer's encoding the plaintext is in the input; no verdict may change with it."""
+    for name, engine in engines.items():
+        expected = finding_keys(run_check(pack, engine, expand(case.raw, "analyzer")))
+        for content in DECOY_CONTENTS:
+            found = finding_keys(run_check(pack, engine, expand(with_secret_contents(case.raw, content), "analyzer")))
+            assert found == expected, f"{name}: secret content {content!r} changes the findings: {found ^ expected}"
 
 
 def test_every_rule_has_a_firing_and_a_passing_fixture(pack: PolicyPack) -> None:
