@@ -48,7 +48,7 @@ docs-check: $(STAMP)
 
 ## Just the policy pack's tests: fixtures in regorus and real OPA, the prod plan and its mutations.
 policy-test: $(STAMP)
-	$(BIN)/python -m pytest tests/policies -q
+	$(BIN)/python -m pytest tests/policies -q -n 2
 
 ## Benchmarks; results go to docs/benchmarks.md.
 bench: $(STAMP) $(SYSTEM_STAMP)
