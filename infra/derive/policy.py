@@ -2,14 +2,18 @@
 
 The pack reads it as `data.opshub.model` from the generated policies/model.rego
 (pulumi-policy-opa loads only .rego files from the pack, so a data.json would be
-invisible to `pulumi preview --policy-pack policies`).
+invisible to `pulumi preview --policy-pack policies`). The paging facts come from
+the SLO catalogue and on-call roster (alerts/) and the derivations that use them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from infra.derive.routing import PAGE_SEVERITY
+from infra.derive.slo import EXEC_ERR_STATE, NO_DATA_STATE, PAGE_SEVERITY_LABEL
 from infra.model.access import AccessModel
+from infra.model.observability import Catalogue
 from infra.model.vendor_scopes import policy_vocabularies
 
 # Longest rotation period a secret may have: automatically rotated database
@@ -26,9 +30,27 @@ def read_route_secrets(model: AccessModel) -> list[str]:
     return sorted(key for key, writes in uses.items() if not any(writes))
 
 
-def policy_model_data(model: AccessModel) -> dict[str, Any]:
-    """The model facts the rules need: permissions, roles, SoD pairs, identities, secrets, vendor scopes."""
+def paging_data(catalogue: Catalogue) -> dict[str, Any]:
+    """What the paging rules hold a plan to: the catalogue's limits, the alert states and the
+    PagerDuty severity the derivation sets, and the declared maintenance windows."""
+    oncall = catalogue.oncall
     return {
+        **oncall.paging_limits.seconds(),
+        "max_escalation_delay_minutes": oncall.paging_limits.max_escalation_delay_minutes,
+        "page_label": PAGE_SEVERITY_LABEL,
+        "pagerduty_page_severity": PAGE_SEVERITY,
+        "alert_states": {"noDataState": NO_DATA_STATE, "execErrState": EXEC_ERR_STATE},
+        "maintenance_windows": {
+            w.name: {"weekdays": list(w.weekdays), "start": w.start, "end": w.end, "location": w.location}
+            for w in oncall.maintenance_windows
+        },
+    }
+
+
+def policy_model_data(model: AccessModel, catalogue: Catalogue) -> dict[str, Any]:
+    """The model facts the rules need: permissions, roles, SoD pairs, identities, secrets, paging."""
+    return {
+        "paging": paging_data(catalogue),
         "permissions": {p.name: {"writes": p.writes, "privileged": p.privileged} for p in model.permissions},
         "roles": {
             r.name: {

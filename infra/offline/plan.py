@@ -3,7 +3,9 @@
 Each run gets a fresh event loop, fresh mocks and fresh config, waits for every
 registration, and resets the runtime afterwards, so runs in one process never
 leak into each other. The result is the input `pulumi-policy-opa` would see for
-the stack (`{"resources": [...]}`), plus which properties were Pulumi secrets.
+the stack (`{"resources": [...]}`), plus which properties were Pulumi secrets and
+the outputs the mocks computed beyond the inputs (`computedOutputs`: the id and
+what providers compute), from which the outputs stack rules see are rebuilt.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ def analyzer_resources(registrations: dict[str, Registration]) -> list[dict[str,
             "custom": reg.custom,
             "properties": reg.properties,
             "secretProperties": reg.secret_paths,
+            "computedOutputs": reg.computed_outputs,
             "options": reg.options,
             "provider": _provider_info(reg.provider_ref, registrations),
             "dependencies": reg.dependencies,
@@ -111,7 +114,8 @@ def run_plan(stack: str, root: Path = REPO_ROOT, program: Callable[[], None] | N
     path = stack_file(stack, root)
     raw = read_stack_file(path)
     config = parse_stack_config(raw, str(path))
-    monitor = RecordingMonitor(PlanMocks(config.aws_account_id, config.aws_region))
+    settings = engine_settings(raw)
+    monitor = RecordingMonitor(PlanMocks(config.aws_account_id, config.aws_region), settings)
     errors = _ErrorLog()
     logger = logging.getLogger(f"opshub.offline.{id(monitor)}")
     logger.addHandler(errors)
@@ -119,7 +123,7 @@ def run_plan(stack: str, root: Path = REPO_ROOT, program: Callable[[], None] | N
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        pulumi.runtime.set_all_config(engine_settings(raw), list(SECRET_KEYS))
+        pulumi.runtime.set_all_config(settings, list(SECRET_KEYS))
         pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, logger=logger, monitor=monitor)
         _sync_await(run_pulumi_func(program or _default_program))
     finally:

@@ -62,6 +62,39 @@ def alert_rules(resources: Resources) -> list[dict[str, Any]]:
     return [rule for group in where(resources, "grafana:alerting/ruleGroup:RuleGroup") for rule in group["properties"]["rules"] if not rule.get("record")]
 
 
+def page_alert_rules(resources: Resources) -> list[dict[str, Any]]:
+    return [rule for rule in alert_rules(resources) if rule["labels"]["severity"] == "page"]
+
+
+def notification_policy(resources: Resources) -> dict[str, Any]:
+    return first(resources, "grafana:alerting/notificationPolicy:NotificationPolicy")["properties"]
+
+
+def page_route(resources: Resources) -> dict[str, Any]:
+    return next(r for r in notification_policy(resources)["policies"] if {"label": "severity", "match": "=", "value": "page"} in r["matchers"])
+
+
+def escalation_rules(resources: Resources) -> list[dict[str, Any]]:
+    return first(resources, "pagerduty:index/escalationPolicy:EscalationPolicy")["properties"]["rules"]
+
+
+def add_public_dashboard(resources: Resources) -> None:
+    """A DashboardPublic sharing the first dashboard, declared as the component declares its children."""
+    dashboard = first(resources, "grafana:oss/dashboard:Dashboard")
+    public = {key: dashboard[key] for key in ("custom", "options", "provider")}
+    public.update(
+        type="grafana:oss/dashboardPublic:DashboardPublic",
+        urn=dashboard["urn"].replace("grafana:oss/dashboard:Dashboard", "grafana:oss/dashboardPublic:DashboardPublic"),
+        name=f"{dashboard['name']}-public",
+        properties={"dashboardUid": "ops-hub-overview", "isEnabled": True},
+        secretProperties=[],
+        computedOutputs={},
+        dependencies=[dashboard["urn"]],
+        propertyDependencies={},
+    )
+    resources.append(public)
+
+
 def secret_named(resources: Resources, suffix: str) -> dict[str, Any]:
     return next(r for r in where(resources, "aws:secretsmanager/secret:Secret") if r["properties"]["name"].endswith(suffix))
 
@@ -196,6 +229,73 @@ def _obs_007(rs: Resources) -> None:
     dashboard["propertyDependencies"].pop("folder", None)
 
 
+def _obs_008(rs: Resources) -> None:
+    page_alert_rules(rs)[0]["isPaused"] = True
+
+
+def _obs_009(rs: Resources) -> None:
+    page_alert_rules(rs)[0]["for"] = "1h"
+
+
+def _obs_010(rs: Resources) -> None:
+    page_alert_rules(rs)[0]["execErrState"] = "OK"
+
+
+def _obs_011(rs: Resources) -> None:
+    page_alert_rules(rs)[0]["labels"]["team"] = "ops-hub-legacy"
+
+
+def _obs_012(rs: Resources) -> None:
+    page_alert_rules(rs)[0]["notificationSettings"] = {"contactPoint": "slack-tickets"}
+
+
+def _obs_013(rs: Resources) -> None:
+    page_route(rs)["muteTimings"] = [first(rs, "grafana:alerting/muteTiming:MuteTiming")["properties"]["name"]]
+
+
+def _obs_014(rs: Resources) -> None:
+    first(rs, "grafana:alerting/muteTiming:MuteTiming")["properties"]["intervals"][0]["weekdays"].append("saturday")
+
+
+def _obs_015(rs: Resources) -> None:
+    team = page_route(rs)["matchers"][1]
+    notification_policy(rs)["policies"].insert(0, {"contactPoint": "slack-tickets", "matchers": [team]})
+
+
+def _obs_016(rs: Resources) -> None:
+    notification_policy(rs)["repeatInterval"] = "24h"
+
+
+def _obs_017(rs: Resources) -> None:
+    first(rs, "pagerduty:index/service:Service")["properties"]["incidentUrgencyRule"] = {"type": "constant", "urgency": "low"}
+
+
+def _obs_018(rs: Resources) -> None:
+    name = page_route(rs)["contactPoint"]
+    first(rs, "grafana:alerting/contactPoint:ContactPoint", name=name)["properties"]["pagerduties"][0]["severity"] = "warning"
+
+
+def _obs_019(rs: Resources) -> None:
+    first(rs, "pagerduty:index/service:Service")["properties"]["autoResolveTimeout"] = "600"
+
+
+def _obs_020(rs: Resources) -> None:
+    escalation_rules(rs)[0]["escalationDelayInMinutes"] = 120.0
+
+
+def _obs_021(rs: Resources) -> None:
+    rules = escalation_rules(rs)
+    rules[1]["targets"] = rules[0]["targets"]
+
+
+def _obs_022(rs: Resources) -> None:
+    first(rs, "grafana:oss/folderPermission:FolderPermission")["properties"]["permissions"].append({"role": "Viewer", "permission": "Edit"})
+
+
+def _obs_023(rs: Resources) -> None:
+    add_public_dashboard(rs)
+
+
 def _xc_001(rs: Resources) -> None:
     role = next(r for r in where(rs, "postgresql:index/role:Role") if "password" in r["secretProperties"])
     role["secretProperties"].remove("password")
@@ -243,6 +343,22 @@ MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-OBS-005": _obs_005,
     "OPS-OBS-006": _obs_006,
     "OPS-OBS-007": _obs_007,
+    "OPS-OBS-008": _obs_008,
+    "OPS-OBS-009": _obs_009,
+    "OPS-OBS-010": _obs_010,
+    "OPS-OBS-011": _obs_011,
+    "OPS-OBS-012": _obs_012,
+    "OPS-OBS-013": _obs_013,
+    "OPS-OBS-014": _obs_014,
+    "OPS-OBS-015": _obs_015,
+    "OPS-OBS-016": _obs_016,
+    "OPS-OBS-017": _obs_017,
+    "OPS-OBS-018": _obs_018,
+    "OPS-OBS-019": _obs_019,
+    "OPS-OBS-020": _obs_020,
+    "OPS-OBS-021": _obs_021,
+    "OPS-OBS-022": _obs_022,
+    "OPS-OBS-023": _obs_023,
     "OPS-XC-001": _xc_001,
     "OPS-XC-002": _xc_002,
     "OPS-XC-003": _xc_003,

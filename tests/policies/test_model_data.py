@@ -7,6 +7,7 @@ import json
 
 from infra.derive.policy import DATABASE_ROTATION_LIMIT_DAYS, VENDOR_ROTATION_LIMIT_DAYS, policy_model_data
 from infra.model.access import parse_model
+from infra.model.observability import load_catalogue
 from infra.policy.engines import Engine
 
 
@@ -15,14 +16,14 @@ def test_roles_carry_read_only_and_privileged_from_the_model(access_model_data: 
     data["roles"].append(
         {"name": "ops-intern", "description": "Reads content", "read_only": True, "permissions": ["content:read"], "mfa": ["otp"]}
     )
-    roles = policy_model_data(parse_model(data))["roles"]
+    roles = policy_model_data(parse_model(data), load_catalogue())["roles"]
     assert roles["ops-intern"] == {"permissions": ["content:read"], "read_only": True, "privileged": False, "mfa": ["otp"]}
     assert roles["ops-payments"]["privileged"] is True, "payments:refund is privileged"
     assert roles["ops-editorial"]["read_only"] is False
 
 
 def test_rotation_limit_is_30_days_for_database_credentials_else_90(access_model_data: dict) -> None:
-    secrets = policy_model_data(parse_model(access_model_data))["secrets"]
+    secrets = policy_model_data(parse_model(access_model_data), load_catalogue())["secrets"]
     database = {key for key, s in secrets.items() if s["database_credential"]}
     assert database == {"supabase/ops-hub-writer", "supabase/ops-audit-exporter"}
     assert {secrets[k]["max_rotation_days"] for k in database} == {DATABASE_ROTATION_LIMIT_DAYS}
@@ -30,7 +31,7 @@ def test_rotation_limit_is_30_days_for_database_credentials_else_90(access_model
 
 
 def test_both_engines_read_the_generated_model_as_derived(access_model, engines: dict[str, Engine]) -> None:
-    expected = policy_model_data(access_model)
+    expected = policy_model_data(access_model, load_catalogue())
     for name, engine in engines.items():
         (value,) = engine.query(["model"], {}).values()
         assert value == _sorted_lists(expected), f"{name}: policies/model.rego is stale or misread; run `opshub docs`"

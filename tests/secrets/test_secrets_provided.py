@@ -32,7 +32,7 @@ def test_provided_value_is_stored_as_a_secret_pulumi_keeps_current(prod_plan: Pl
 
     assert version["properties"]["secretString"] == value
     assert "secretString" in version["secretProperties"], "the stored value stays a Pulumi secret"
-    assert version["options"]["ignoreChanges"] == [], "Pulumi owns the value, so a new key flows in on `pulumi up`"
+    assert not version["options"]["ignoreChanges"], "Pulumi owns the value, so a new key flows in on `pulumi up`"
 
 
 def test_access_review_credentials_are_stored_as_the_job_reads_them(prod_plan: Plan) -> None:
