@@ -17,6 +17,14 @@ model := {
 				"supabase/ops-audit-exporter"
 			]
 		},
+		"metrics-job": {
+			"api_permissions": [],
+			"reads_secrets": [
+				"github/metrics-token",
+				"pagerduty/metrics-api-key",
+				"supabase/ops-metrics-writer"
+			]
+		},
 		"ops-hub-runtime": {
 			"api_permissions": [
 				"analytics:read",
@@ -199,11 +207,19 @@ model := {
 			"database_credential": false,
 			"max_rotation_days": 90
 		},
+		"github/metrics-token": {
+			"database_credential": false,
+			"max_rotation_days": 90
+		},
 		"grafana/service-account-token": {
 			"database_credential": false,
 			"max_rotation_days": 90
 		},
 		"listmonk/api-credentials": {
+			"database_credential": false,
+			"max_rotation_days": 90
+		},
+		"pagerduty/metrics-api-key": {
 			"database_credential": false,
 			"max_rotation_days": 90
 		},
@@ -240,6 +256,10 @@ model := {
 			"max_rotation_days": 30
 		},
 		"supabase/ops-hub-writer": {
+			"database_credential": true,
+			"max_rotation_days": 30
+		},
+		"supabase/ops-metrics-writer": {
 			"database_credential": true,
 			"max_rotation_days": 30
 		}

@@ -124,7 +124,7 @@ class OpsAudit(pulumi.ComponentResource):
             f"{self._name}-{suffix}",
             name=role.name,
             login=role.login,
-            **_NO_POWERS,
+            **NO_POWERS,
             opts=self._child,
         )
 
@@ -138,7 +138,7 @@ class OpsAudit(pulumi.ComponentResource):
             roles=[g.name for g in groups],
             connection_limit=role.connection_limit,
             password=pulumi.Output.secret(self._args.login_passwords[role.name]),
-            **_NO_POWERS,
+            **NO_POWERS,
             opts=pulumi.ResourceOptions.merge(
                 self._child,
                 # The rotation Lambda sets the password from the first rotation on.
@@ -148,7 +148,7 @@ class OpsAudit(pulumi.ComponentResource):
 
 
 # Stated explicitly, so the plan (and the policy pack) sees them on every role.
-_NO_POWERS = {
+NO_POWERS = {
     "superuser": False,
     "create_role": False,
     "create_database": False,

@@ -19,7 +19,7 @@ from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider,
 from infra.derive.audit import AuditSettings
 
 # Inputs whose change means "run the runner again".
-TRIGGER_INPUTS = ("digests", "rolesClaim", "opsRoles", "readAllRoles")
+TRIGGER_INPUTS = ("digests", "rolesClaim", "opsRoles", "readAllRoles", "metricsReadRoles")
 
 
 def _settings(props: dict[str, Any]) -> AuditSettings:
@@ -27,6 +27,7 @@ def _settings(props: dict[str, Any]) -> AuditSettings:
         roles_claim=props["rolesClaim"],
         ops_roles=tuple(props["opsRoles"]),
         read_all_roles=tuple(props["readAllRoles"]),
+        metrics_read_roles=tuple(props.get("metricsReadRoles") or ()),
     )
 
 
@@ -73,6 +74,7 @@ class OpsAuditMigrations(Resource, module="opshub", name="OpsAuditMigrations"):
             "rolesClaim": settings.roles_claim,
             "opsRoles": list(settings.ops_roles),
             "readAllRoles": list(settings.read_all_roles),
+            "metricsReadRoles": list(settings.metrics_read_roles),
             "lastApplied": None,
             "notices": None,
         }

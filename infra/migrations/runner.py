@@ -31,6 +31,7 @@ from psycopg import sql
 
 from infra.derive.audit import GROUP_ROLES, OWNER_ROLE, SCHEMA, SCHEMA_USAGE_ROLES, AuditSettings
 from infra.migrations.files import MIGRATIONS_DIR, Migration, MigrationError, load_migrations
+from infra.migrations.metrics_settings import write_metrics_settings
 
 # pg_advisory_xact_lock key: the first 8 bytes of sha256("opshub:ops_audit:migrations").
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"opshub:ops_audit:migrations").digest()[:8], "big", signed=True)
@@ -184,6 +185,7 @@ def migrate(dsn: str, settings: AuditSettings, directory: Path = MIGRATIONS_DIR)
                     apply(conn, migration)
                 adopt_objects(conn)
                 settings_changed = write_settings(conn, settings)
+                settings_changed |= write_metrics_settings(conn, settings.metrics_read_roles)
         except psycopg.Error as exc:
             raise MigrationError("database", [f"rolled back: {str(exc).strip()}"]) from None
     return MigrateResult(tuple(m.name for m in pending), tuple(created), settings_changed, tuple(notices))

@@ -1,0 +1,317 @@
+"""EngineeringMetrics: the daily engineering metrics job, where it publishes, and how people see it.
+
+Creates, from `infra.derive.metrics.MetricsDecl` (explicit providers throughout):
+
+- AWS: a customer-managed KMS key (rotation on) and the snapshot bucket: versioned,
+  SSE-KMS with that key, all public access blocked, bucket-owner-enforced, and a
+  policy refusing requests without TLS, principals outside the account and deletes;
+  the job's log group; a policy on the job's identity role (from VendorSecrets, which
+  already lets it read exactly its three secrets) that adds "put snapshots/* and
+  latest.json, encrypt via S3, log"; the dependencies layer (`make lambda-layer`);
+  the Lambda (infra/lambdas/metrics_snapshot.py with infra/metrics, the catalogue
+  and the schema); an EventBridge Scheduler schedule whose role may invoke only it;
+  an error alarm on the Lambda to the secret-alarm topic, as the rotation Lambdas have;
+- Postgres: the job's LOGIN role, in the `ops_metrics_writer` group that migration
+  0017 creates (so it depends on the migrations), with a connection limit; its first
+  password comes from VendorSecrets and the rotation Lambda owns it afterwards;
+- Grafana: the "Engineering metrics" dashboard in the Ops Hub folder, and a rule
+  that opens a ticket when no good snapshot is newer than the catalogue's freshness
+  bound (labels severity=ticket, so it is routed like the SLO tickets).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_postgresql as postgresql
+import pulumiverse_grafana as grafana
+from pydantic import BaseModel, ConfigDict
+
+from infra.components.audit import NO_POWERS
+from infra.components.secrets import LAMBDA_DIR, LAMBDA_RUNTIME, LOG_RETENTION_DAYS
+from infra.config import REPO_ROOT, StackConfig
+from infra.derive import iam
+from infra.derive.metrics import FreshnessRule, MetricsDecl, bucket_policy, job_policy, key_policy
+from infra.lambda_layer import METRICS_LAYER_DIR
+
+HANDLER = "metrics_snapshot.lambda_handler"
+# The job's code: the handler at the archive's root and the modules it imports.
+CODE_FILES = (
+    "infra/__init__.py", "infra/errors.py", "infra/yamlio.py", "infra/markdown.py",
+    "infra/model/__init__.py", "infra/model/metrics.py", "infra/model/metrics.yaml",
+)
+RULE_INTERVAL_SECONDS = 300
+EXPRESSION_DATASOURCE = "__expr__"
+SQL_DATASOURCE_TYPE = "grafana-postgresql-datasource"
+
+
+def code_assets() -> dict[str, pulumi.Asset]:
+    """Archive path -> file: the handler, infra/metrics (modules and schema) and what they import."""
+    files = [*CODE_FILES, *sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "infra" / "metrics").iterdir()
+                                   if p.suffix in (".py", ".json"))]
+    assets: dict[str, pulumi.Asset] = {"metrics_snapshot.py": pulumi.FileAsset(str(LAMBDA_DIR / "metrics_snapshot.py"))}
+    assets.update({path: pulumi.FileAsset(str(REPO_ROOT / path)) for path in files})
+    return assets
+
+
+class EngineeringMetricsArgs(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    config: StackConfig
+    declarations: MetricsDecl
+    job_role: aws.iam.Role  # the metrics-job identity's role (VendorSecrets)
+    secret_arns: dict[str, pulumi.Output]  # the job's model secret keys -> ARNs
+    login_password: pulumi.Output  # first password of the job's database login
+    database: str
+    migrations: pulumi.Resource  # creates the ops_metrics groups the login joins
+    psycopg_layer_arn: pulumi.Output
+    alarm_topic_arn: pulumi.Output
+    dashboard_json: str
+    dashboards_folder_uid: pulumi.Output
+    alert_folder_uid: pulumi.Output
+    freshness: FreshnessRule
+    aws_provider: aws.Provider
+    postgresql_provider: postgresql.Provider
+    grafana_provider: grafana.Provider
+    layer_dir: Path = METRICS_LAYER_DIR
+
+
+class EngineeringMetrics(pulumi.ComponentResource):
+    def __init__(self, name: str, args: EngineeringMetricsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("opshub:metrics:EngineeringMetrics", name, None, opts)
+        self._name, self._args = name, args
+        self._aws = pulumi.ResourceOptions(parent=self, provider=args.aws_provider)
+        self._prefix = f"ops-hub-{args.config.environment}"
+        self.key = self._key()
+        self.bucket = self._bucket()
+        self.function = self._job()
+        self.schedule = self._schedule()
+        self.error_alarm = self._error_alarm()
+        self.login = self._login()
+        self.dashboard = grafana.oss.Dashboard(
+            f"{name}-dashboard",
+            folder=args.dashboards_folder_uid,
+            config_json=args.dashboard_json,
+            overwrite=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.grafana_provider),
+        )
+        self.freshness_rules = self._freshness_rules()
+        self.register_outputs({
+            "bucket": self.bucket.bucket,
+            "key_arn": self.key.arn,
+            "function": self.function.name,
+            "login": self.login.name,
+        })
+
+    # --- bucket -------------------------------------------------------------------
+
+    def _key(self) -> aws.kms.Key:
+        cfg = self._args.config
+        key = aws.kms.Key(
+            f"{self._name}-key",
+            description=f"Ops Hub {cfg.environment} engineering metrics snapshots",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=self._args.job_role.arn.apply(lambda arn: key_policy(cfg.aws_account_id, cfg.aws_region, arn).to_json()),
+            opts=self._aws,
+        )
+        aws.kms.Alias(f"{self._name}-key-alias", name=f"alias/{self._prefix}-metrics", target_key_id=key.arn, opts=self._aws)
+        return key
+
+    def _bucket(self) -> aws.s3.Bucket:
+        cfg, decl = self._args.config, self._args.declarations
+        bucket = aws.s3.Bucket(f"{self._name}-snapshots", bucket=decl.bucket, force_destroy=False, opts=self._aws)
+        self.versioning = aws.s3.BucketVersioning(
+            f"{self._name}-snapshots-versioning",
+            bucket=bucket.bucket,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=self._aws,
+        )
+        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{self._name}-snapshots-encryption",
+            bucket=bucket.bucket,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=self._aws,
+        )
+        self.public_access = aws.s3.BucketPublicAccessBlock(
+            f"{self._name}-snapshots-public-access",
+            bucket=bucket.bucket,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=self._aws,
+        )
+        self.ownership = aws.s3.BucketOwnershipControls(
+            f"{self._name}-snapshots-ownership",
+            bucket=bucket.bucket,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=self._aws,
+        )
+        self.bucket_policy = aws.s3.BucketPolicy(
+            f"{self._name}-snapshots-policy",
+            bucket=bucket.bucket,
+            policy=bucket.arn.apply(lambda arn: bucket_policy(arn, cfg.aws_account_id).to_json()),
+            opts=pulumi.ResourceOptions.merge(self._aws, pulumi.ResourceOptions(depends_on=[self.public_access])),
+        )
+        return bucket
+
+    # --- the job ------------------------------------------------------------------------
+
+    def _job(self) -> aws.lambda_.Function:
+        args, cfg, decl = self._args, self._args.config, self._args.declarations
+        function_name = f"{self._prefix}-metrics-snapshot"
+        logs = aws.cloudwatch.LogGroup(
+            f"{self._name}-logs", name=f"/aws/lambda/{function_name}", retention_in_days=LOG_RETENTION_DAYS, opts=self._aws
+        )
+        self.job_policy = aws.iam.RolePolicy(
+            f"{self._name}-job-policy",
+            role=args.job_role.id,
+            policy=pulumi.Output.all(self.bucket.arn, self.key.arn, logs.arn).apply(
+                lambda v: job_policy(v[0], v[1], v[2], cfg.aws_region).to_json()
+            ),
+            opts=self._aws,
+        )
+        self.layer = aws.lambda_.LayerVersion(
+            f"{self._name}-deps-layer",
+            layer_name=f"{self._prefix}-metrics-deps",
+            code=pulumi.FileArchive(str(args.layer_dir)),
+            compatible_runtimes=[LAMBDA_RUNTIME],
+            compatible_architectures=["x86_64"],
+            description="urllib3, jsonschema, pydantic and PyYAML pinned in pyproject.toml, built by `make lambda-layer`",
+            opts=self._aws,
+        )
+        return aws.lambda_.Function(
+            f"{self._name}-snapshot",
+            name=function_name,
+            description="Daily engineering metrics snapshot: GitHub and PagerDuty to S3 and ops_metrics.snapshots",
+            runtime=LAMBDA_RUNTIME,
+            handler=HANDLER,
+            code=pulumi.AssetArchive(code_assets()),
+            layers=[args.psycopg_layer_arn, self.layer.arn],
+            role=args.job_role.arn,
+            timeout=900,
+            memory_size=1024,
+            # One run at a time: a retried schedule must not race the run it retries.
+            reserved_concurrent_executions=1,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables={
+                "GITHUB_SECRET_ARN": args.secret_arns[decl.github_secret],
+                "PAGERDUTY_SECRET_ARN": args.secret_arns[decl.pagerduty_secret],
+                "DATABASE_SECRET_ARN": args.secret_arns[decl.database_secret],
+                "SNAPSHOT_BUCKET": self.bucket.bucket,
+            }),
+            opts=pulumi.ResourceOptions.merge(self._aws, pulumi.ResourceOptions(depends_on=[logs, self.job_policy])),
+        )
+
+    def _schedule(self) -> aws.scheduler.Schedule:
+        cfg = self._args.config
+        scheduler = aws.iam.Role(
+            f"{self._name}-scheduler-role",
+            name=f"{self._prefix}-metrics-snapshot-scheduler",
+            assume_role_policy=iam.assume_role_policy("scheduler.amazonaws.com", cfg.aws_account_id).to_json(),
+            opts=self._aws,
+        )
+        aws.iam.RolePolicy(
+            f"{self._name}-scheduler-policy",
+            role=scheduler.id,
+            policy=self.function.arn.apply(lambda arn: iam.scheduler_invoke_policy(arn).to_json()),
+            opts=self._aws,
+        )
+        return aws.scheduler.Schedule(
+            f"{self._name}-schedule",
+            name=f"{self._prefix}-metrics-snapshot",
+            schedule_expression=self._args.declarations.schedule,
+            schedule_expression_timezone="UTC",
+            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            target=aws.scheduler.ScheduleTargetArgs(
+                arn=self.function.arn,
+                role_arn=scheduler.arn,
+                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_retry_attempts=2),
+            ),
+            opts=self._aws,
+        )
+
+    def _error_alarm(self) -> aws.cloudwatch.MetricAlarm:
+        """A failed or partial run tickets the same day, as a failed rotation does."""
+        return aws.cloudwatch.MetricAlarm(
+            f"{self._name}-errors",
+            name=f"{self._prefix}-metrics-snapshot-errors",
+            alarm_description="The engineering metrics job failed or was partial; latest.json was kept. See docs/runbook.md#engineering-metrics",
+            namespace="AWS/Lambda",
+            metric_name="Errors",
+            dimensions={"FunctionName": self.function.name},
+            statistic="Sum",
+            period=3600,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            treat_missing_data="notBreaching",  # no invocation, no error; staleness is the freshness rule's job
+            alarm_actions=[self._args.alarm_topic_arn],
+            opts=self._aws,
+        )
+
+    # --- database and Grafana ---------------------------------------------------------------
+
+    def _login(self) -> postgresql.Role:
+        args, login = self._args, self._args.declarations.login
+        return postgresql.Role(
+            f"{self._name}-login-{login.name}",
+            name=login.name,
+            login=True,
+            inherit=True,
+            roles=list(login.member_of),
+            connection_limit=login.connection_limit,
+            password=pulumi.Output.secret(args.login_password),
+            **NO_POWERS,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.postgresql_provider,
+                depends_on=[args.migrations],
+                # The rotation Lambda sets the password from the first rotation on.
+                ignore_changes=["password"],
+                additional_secret_outputs=["password"],
+            ),
+        )
+
+    def _freshness_rules(self) -> grafana.alerting.RuleGroup:
+        args, rule = self._args, self._args.freshness
+        uid = args.config.grafana_metrics_datasource_uid
+        query = {"refId": "A", "datasource": {"type": SQL_DATASOURCE_TYPE, "uid": uid}, "rawSql": rule.sql,
+                 "format": "table", "rawQuery": True, "editorMode": "code"}
+        threshold = {"refId": "B", "type": "threshold", "expression": "A",
+                     "conditions": [{"evaluator": {"type": "gt", "params": [rule.hours]}}],
+                     "datasource": {"type": "__expr__", "uid": EXPRESSION_DATASOURCE}}
+        window = grafana.alerting.RuleGroupRuleDataRelativeTimeRangeArgs(from_=600, to=0)
+        return grafana.alerting.RuleGroup(
+            f"{self._name}-freshness",
+            name="engineering-metrics",
+            folder_uid=args.alert_folder_uid,
+            interval_seconds=RULE_INTERVAL_SECONDS,
+            rules=[
+                grafana.alerting.RuleGroupRuleArgs(
+                    name=rule.alert,
+                    condition="B",
+                    for_="0s",
+                    # The query always returns one row, so no data means it is broken: alert.
+                    no_data_state="Alerting",
+                    exec_err_state="Error",
+                    labels=rule.labels,
+                    annotations=rule.annotations,
+                    datas=[
+                        grafana.alerting.RuleGroupRuleDataArgs(ref_id="A", datasource_uid=uid, model=json.dumps(query), relative_time_range=window),
+                        grafana.alerting.RuleGroupRuleDataArgs(ref_id="B", datasource_uid=EXPRESSION_DATASOURCE, model=json.dumps(threshold), relative_time_range=window),
+                    ],
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, provider=args.grafana_provider),
+        )
