@@ -222,10 +222,9 @@ def _page(entry, data: PagerDutyData, catalogue: MetricsCatalogue) -> dict:
         (r for r in data.responders.values() if r.name == entry.user_name), None
     )
     tz = zone(responder.time_zone) if responder else None
-    if tz is None:
-        who = responder.id if responder else (entry.user_id or entry.user_name or "unknown user")
+    if tz is None:  # the note names the zone, never the person
         found = responder.time_zone if responder else None
-        data.report.note(f"time zone {found!r} of {who} is unknown; its pages are classed in UTC")
+        data.report.note(f"time zone {found!r} is unknown; pages to responders in it are classed in UTC")
     user = entry.user_id or (responder.id if responder else None) or entry.user_name
     return {"user": user, "at": entry.created_at, "hour_class": hour_class(entry.created_at, tz or UTC, catalogue.hour_classes)}
 

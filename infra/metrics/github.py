@@ -117,6 +117,8 @@ class GitHubCollector:
             self._keep(raw, page, "pull request", repo, duplicates_expected=True)
         comments = self._comments(repo, read_start)
         for number, item in sorted(raw.items()):
+            if item.get("state") != "open" and (_updated(item) or read_start) < read_start:
+                continue  # closed and untouched since before the read window: no event of it can count
             try:
                 pr = self._pull(repo, item, comments.get(number, []))
             except Malformed as exc:

@@ -21,9 +21,11 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode
 
 import urllib3
+from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 Params = Sequence[tuple[str, str | int]]
@@ -36,6 +38,23 @@ class ApiError(Exception):
 class BoundedRetry(Retry):
     # GitHub's secondary rate limit answers 403 with Retry-After (docs: "rate limits for the REST API").
     RETRY_AFTER_STATUS_CODES = frozenset({403, 413, 429, 503})
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # noqa: ANN001, ANN201 - urllib3's signature
+        """A Retry-After beyond the bound is not waited for at all: the answer goes back to the client, which fails."""
+        value = response.headers.get("Retry-After") if response is not None else None
+        if value and _seconds(value, time.time()) > self.retry_after_max:
+            raise MaxRetryError(_pool, url, ResponseError(f"Retry-After {value} is over {self.retry_after_max:g} s"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _seconds(retry_after: str, now: float) -> float:
+    """Retry-After as seconds from now: delta-seconds or an HTTP date (RFC 9110); unparseable counts as 0."""
+    if retry_after.strip().isdigit():
+        return float(retry_after)
+    try:
+        return parsedate_to_datetime(retry_after).timestamp() - now
+    except (TypeError, ValueError):
+        return 0.0
 
 
 @dataclass(frozen=True)
@@ -120,8 +139,11 @@ class HttpClient:
             raise ApiError(f"GET {url}: rate limited for {wait:.0f} s more, over the {self._max_wait:g} s bound")
         if wait > 0:
             self._sleep(wait)
+            self._resume_at = 0.0
 
     def _reset_at(self, headers: dict[str, str]) -> float | None:
+        if "retry-after" in headers:
+            return self._clock() + _seconds(headers["retry-after"], self._clock())
         if "x-ratelimit-reset" in headers:  # GitHub: epoch seconds
             return float(headers["x-ratelimit-reset"])
         if "ratelimit-reset" in headers:  # PagerDuty: seconds from now
@@ -130,7 +152,7 @@ class HttpClient:
 
     def _rate_limit_wait(self, status: int, headers: dict[str, str]) -> float | None:
         """Seconds to wait before retrying a rate-limited answer, or None when it is not one."""
-        limited = status == 429 or (status == 403 and headers.get("x-ratelimit-remaining") == "0")
+        limited = status == 429 or (status == 403 and (headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers))
         if not limited:
             return None
         try:

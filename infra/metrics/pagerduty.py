@@ -202,12 +202,12 @@ class PagerDutyCollector:
         for user_id in ids:
             try:
                 body = self.client.get(f"/users/{user_id}").body
-            except ApiError as exc:
-                self.report.note(f"user {user_id} could not be read ({exc}); its pages are classed in UTC")
+            except ApiError:
+                self.report.note("a responder could not be read; their pages are classed in UTC")
                 continue
             user = body.get("user") if isinstance(body, dict) else None
             if not isinstance(user, dict):
-                self.report.skip("user", "malformed: user", user_id, partial=False)
+                self.report.note("a responder's record is malformed; their pages are classed in UTC")
                 continue
             data.responders[user_id] = Responder(user_id, str(user.get("name") or ""), user.get("time_zone"))
         self.report.read["responders"] = len(data.responders)

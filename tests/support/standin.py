@@ -224,6 +224,9 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # One segment per answer: unbuffered headers then body would wait on delayed ACKs (~40 ms each).
+            wbufsize = -1
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 server.requests.append(self.path)
@@ -238,6 +241,7 @@ class LoopbackServer:
                     self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(body[: len(body) // 2] if reply.truncate else body)
+                self.wfile.flush()
                 if reply.truncate:
                     self.close_connection = True
 
