@@ -14,6 +14,7 @@ sees most (nested repository objects left out):
 from __future__ import annotations
 
 import hashlib
+import zlib
 
 from tests.support.standin import GitHubData, PagerDutyData
 
@@ -26,7 +27,7 @@ def sha(label: str) -> str:
 
 
 def gh_user(login: str, bot: bool = False) -> dict:
-    return {"login": login, "id": abs(hash(login)) % 10**8, "node_id": f"U_{login}", "type": "Bot" if bot else "User",
+    return {"login": login, "id": zlib.crc32(login.encode()) % 10**8, "node_id": f"U_{login}", "type": "Bot" if bot else "User",
             "site_admin": False, "html_url": f"https://github.com/{login}", "url": f"{GH}/users/{login}"}
 
 

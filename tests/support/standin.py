@@ -220,6 +220,7 @@ class LoopbackServer:
         self.api = api
         self.faults: dict[str, list[Answer]] = defaultdict(list)
         self.requests: list[str] = []
+        self.headers: list[dict[str, str]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -230,6 +231,7 @@ class LoopbackServer:
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 server.requests.append(self.path)
+                server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 path = urlsplit(self.path).path
                 reply = server.faults[path].pop(0) if server.faults.get(path) else answer(server.api, "GET", self.path)
                 body = json.dumps(reply.body).encode()
