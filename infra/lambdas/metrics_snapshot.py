@@ -12,8 +12,8 @@ its three secrets:
 
 and writes to SNAPSHOT_BUCKET (see infra/metrics/publish.py for the order and for
 what a partial run does). GITHUB_API_URL and PAGERDUTY_API_URL default as in the
-CLI. The event may name the day to compute, for a back-fill: {"as_of": "2026-11-01T00:00:00Z"};
-by default it is today 00:00 UTC. A partial or failed run raises, so the Lambda's
+CLI. The event may name the day to compute, for a back-fill: {"as_of": "2026-11-01T00:00:00Z"}
+(an older day writes its dated key and row but leaves latest.json); by default it is today 00:00 UTC. A partial or failed run raises, so the Lambda's
 error alarm tickets people.
 """
 
@@ -45,8 +45,10 @@ def _secret(client, arn: str) -> str:
     return client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
 
 
-def lambda_handler(event: dict | None, _context: object = None, catalogue_path: Path = DEFAULT_CATALOGUE_PATH) -> dict:
-    now = dt.datetime.now(UTC).replace(microsecond=0)
+def lambda_handler(event: dict | None, _context: object = None, catalogue_path: Path = DEFAULT_CATALOGUE_PATH,
+                   now: dt.datetime | None = None) -> dict:
+    """`now` (the reading time) is the clock's unless a test gives it."""
+    now = now or dt.datetime.now(UTC).replace(microsecond=0)
     as_of = parse_time(event["as_of"]) if event and event.get("as_of") else now.replace(hour=0, minute=0, second=0)
     if as_of > now:
         raise ValueError(f"as_of {event['as_of']} is in the future")
@@ -60,5 +62,6 @@ def lambda_handler(event: dict | None, _context: object = None, catalogue_path: 
                    pagerduty.headers(_secret(secrets, os.environ["PAGERDUTY_SECRET_ARN"]).strip())),
     )
     database = json.loads(_secret(secrets, os.environ["DATABASE_SECRET_ARN"]))
-    keys = publish(outcome, boto3.client("s3"), os.environ["SNAPSHOT_BUCKET"], postgres_appender(database_dsn(database)))
+    keys = publish(outcome, boto3.client("s3"), os.environ["SNAPSHOT_BUCKET"], postgres_appender(database_dsn(database)),
+                   replace_latest=as_of.date() >= now.date())  # a back-fill of an older day keeps latest.json
     return {"status": "complete", "as_of": outcome.document["as_of"], "keys": keys}

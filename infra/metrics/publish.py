@@ -2,7 +2,7 @@
 
 Only a complete snapshot is published: first `snapshots/<yyyy>/<mm>/<dd>.json`, then
 the row, then `latest.json`, so `latest.json` and the last good row are replaced
-only once everything else worked. A partial snapshot goes to
+only once everything else worked. A back-fill (an older day) leaves `latest.json` alone. A partial snapshot goes to
 `snapshots/partial/<yyyy>/<mm>/<dd>/<generated_at>.json` for people to read, and
 the run fails (`PartialSnapshot`), which the job's error alarm reports.
 """
@@ -32,7 +32,7 @@ def _put(s3: Any, bucket: str, key: str, text: str) -> None:
     s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType=CONTENT_TYPE, ChecksumAlgorithm="SHA256")
 
 
-def publish(outcome: Outcome, s3: Any, bucket: str, append_row: Callable[[dict], None]) -> list[str]:
+def publish(outcome: Outcome, s3: Any, bucket: str, append_row: Callable[[dict], None], replace_latest: bool = True) -> list[str]:
     """Publish a complete snapshot and return the keys written; a partial one raises after saving it aside."""
     document = outcome.document
     if not outcome.complete:
@@ -43,6 +43,8 @@ def publish(outcome: Outcome, s3: Any, bucket: str, append_row: Callable[[dict],
     dated = snapshot_key(document["as_of"])
     _put(s3, bucket, dated, outcome.text)
     append_row(document)
+    if not replace_latest:
+        return [dated]
     _put(s3, bucket, LATEST_KEY, outcome.text)
     return [dated, LATEST_KEY]
 
