@@ -8,6 +8,7 @@ so a back-filled snapshot sees what was known then.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import re
@@ -176,14 +177,17 @@ def is_hotfix(pr: PullRequest, catalogue: MetricsCatalogue) -> bool:
 
 
 def attribute(incident_title: str, created: dt.datetime, deployments: list[Deployment], pattern: str) -> tuple[Deployment | None, str | None]:
-    """The incident's deployment: the one its title names, else the latest that finished before it was created."""
+    """The incident's deployment: the one its title names, else the latest that finished before it was created.
+
+    `deployments` are sorted by finish time (as `successful_deployments` returns them).
+    """
     named = re.search(pattern, incident_title)
     if named:
         wanted = named.group("id")
         match = next((d for d in deployments if wanted in d.member_ids or wanted == d.pipeline), None)
         return (match, None) if match else (None, f"names deployment {wanted}, which is not a successful production deployment")
-    before = [d for d in deployments if d.finished_at < created]
-    return (before[-1], None) if before else (None, "no successful production deployment finished before it")
+    before = bisect.bisect_left(deployments, created, key=lambda d: d.finished_at)  # those finished strictly before
+    return (deployments[before - 1], None) if before else (None, "no successful production deployment finished before it")
 
 
 def incident_rows(data: PagerDutyData, deployments: list[Deployment], catalogue: MetricsCatalogue, as_of: dt.datetime) -> tuple[list[IncidentRow], dict[str, str]]:

@@ -120,7 +120,8 @@ class HttpClient:
             if headers.get("x-ratelimit-remaining") == "0":
                 self._resume_at = self._reset_at(headers) or 0.0
             try:
-                return Response(url, raw.status, headers, json.loads(raw.data or b"null"))
+                body = raw.parsed if hasattr(raw, "parsed") else json.loads(raw.data or b"null")  # replay: already parsed
+                return Response(url, raw.status, headers, body)
             except ValueError:
                 if attempt == 2:
                     raise ApiError(f"GET {url}: the response is not JSON (truncated or malformed)") from None

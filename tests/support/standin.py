@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from infra.metrics.recordings import exchange_line
+
 GITHUB_BASE = "https://api.github.com"
 PAGERDUTY_BASE = "https://api.pagerduty.com"
 
@@ -275,16 +277,16 @@ class RecordingPool:
 
     def __init__(self, api: GitHubStandIn | PagerDutyStandIn) -> None:
         self.api = api
-        self.exchanges: list[dict] = []
+        self.exchanges: list[str] = []
 
     def request(self, method: str, url: str, **_: object) -> RecordedResponse:
         reply = answer(self.api, method, url)
         parts = urlsplit(url)
-        self.exchanges.append({
-            "method": method, "path": parts.path, "query": parse_qsl(parts.query, keep_blank_values=True),
-            "status": reply.status, "headers": reply.headers, "body": reply.body,
-        })
+        self.exchanges.append(exchange_line(
+            {"method": method, "path": parts.path, "query": parse_qsl(parts.query, keep_blank_values=True)},
+            {"status": reply.status, "headers": reply.headers, "body": reply.body},
+        ))
         return RecordedResponse(reply.status, reply.headers, json.dumps(reply.body).encode())
 
     def jsonl(self) -> str:
-        return "".join(json.dumps(e, sort_keys=True) + "\n" for e in self.exchanges)
+        return "".join(self.exchanges)
