@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -83,10 +85,16 @@ def history(scale: float, seed: int = 16) -> tuple[GitHubData, PagerDutyData]:
     return gh, pd
 
 
+def write_fixtures(scale: float, directory: str) -> None:
+    record(Path(directory), *history(scale), as_of=_at(0), recorded_at=_at(-60), repos=REPOS)
+
+
 def _measure(scale: float, root: Path) -> tuple[float, float]:
     fixtures = root / f"scale-{scale}"
-    record(fixtures, *history(scale), as_of=_at(0), recorded_at=_at(-60), repos=REPOS)
-    command = [str(Path(__import__("sys").executable).with_name("opshub")), "metrics", "snapshot", "--as-of", _at(0),
+    # Generated in another process: a child forked from a large parent would report the parent's memory as its peak.
+    subprocess.run([sys.executable, "-c", f"from benchmarks.bench_metrics import write_fixtures; write_fixtures({scale}, {str(fixtures)!r})"],
+                   check=True, cwd=Path(__file__).resolve().parent.parent)
+    command = [str(Path(sys.executable).with_name("opshub")), "metrics", "snapshot", "--as-of", _at(0),
                "--fixtures", str(fixtures), "--out", str(root / "snapshot.json"), "--items", str(root / "items.jsonl")]
     for repo in REPOS:
         command += ["--repo", repo]

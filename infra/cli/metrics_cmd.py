@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 from pathlib import Path
 
@@ -105,6 +106,9 @@ def _write(path: Path, text: str) -> None:
 
 
 def run_snapshot(args: argparse.Namespace) -> int:
+    # The console script turns the cyclic collector off for the plan (infra/cli/main.py); reading
+    # tens of thousands of responses leaves cycles behind, so this command wants it back.
+    gc.enable()
     catalogue = _catalogue(args.catalogue)
     if args.deploy_source:
         try:

@@ -3,8 +3,8 @@
 Request shapes follow PagerDuty's API reference (PagerDuty/api-schema,
 reference/REST/openapiv3.json): times asked in UTC (`time_zone=UTC`), `since`/`until`
 in chunks of at most 6 months, classic offset pagination (`limit` <= 100, `offset`,
-`more`), which PagerDuty caps at 10,000 records, so a chunk that reaches the cap is
-split in two and read again. A read-only API key is sent as `Authorization: Token token=`.
+`more`), which PagerDuty caps at 10,000 records, so the first page of a chunk asks for
+`total` and a chunk over the cap is split in two before it is read. A read-only API key is sent as `Authorization: Token token=`.
 
 Log entries are read rather than an incident's `acknowledgements[]`, which empties
 once the incident is resolved. A `notify_log_entry` may come without a `user`
@@ -55,38 +55,25 @@ class PagerDutyCollector:
         while pending:
             start, end = pending.pop(0)
             query = [*params, ("since", rfc3339(start)), ("until", rfc3339(end)), ("time_zone", "UTC"), ("limit", LIMIT)]
-            pages, offset, more = [], 0, True
-            while more and offset + LIMIT <= OFFSET_CAP:
-                body = self.client.get(path, [*query, ("offset", offset)]).body
+            offset, more = 0, True
+            while more:
+                # The first page asks for `total`, so a chunk over the cap is split before any of it is used.
+                body = self.client.get(path, [*query, ("offset", offset), *([("total", "true")] if offset == 0 else [])]).body
                 self.report.pages += 1
                 items = body.get(key) if isinstance(body, dict) else None
                 if not isinstance(items, list) or not isinstance(body.get("more"), bool):
                     raise ApiError(f"GET {path}: expected `{key}` (a list) and `more` (a boolean)")
-                pages.append(items)
+                if offset == 0 and isinstance(body.get("total"), int) and body["total"] > OFFSET_CAP:
+                    if end - start <= dt.timedelta(seconds=1):
+                        raise ApiError(f"GET {path}: more than {OFFSET_CAP} records within one second")
+                    middle = start + (end - start) / 2
+                    pending[:0] = [(start, middle), (middle, end)]
+                    break
+                if offset + len(items) > OFFSET_CAP:
+                    raise ApiError(f"GET {path}: the listing grew past {OFFSET_CAP} records while it was read")
+                yield items
                 offset += len(items)
                 more = body["more"] and bool(items)
-            if more:  # the cap: read the two halves of this chunk instead
-                middle = start + (end - start) / 2
-                if end - start <= dt.timedelta(seconds=1):
-                    raise ApiError(f"GET {path}: more than {OFFSET_CAP} records within one second")
-                pending[:0] = [(start, middle), (middle, end)]
-                continue
-            for page in pages:
-                yield page
-
-    def get_offset(self, path: str, key: str, params: Params = ()) -> Iterator[object]:
-        """A listing without a time range (offset, limit, more)."""
-        offset = 0
-        while True:
-            body = self.client.get(path, [*params, ("limit", LIMIT), ("offset", offset)]).body
-            self.report.pages += 1
-            items = body.get(key) if isinstance(body, dict) else None
-            if not isinstance(items, list):
-                raise ApiError(f"GET {path}: expected `{key}` (a list)")
-            yield from items
-            offset += len(items)
-            if not body.get("more") or not items:
-                return
 
     # --- the whole read -----------------------------------------------------------------
 

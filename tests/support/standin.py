@@ -193,7 +193,8 @@ class PagerDutyStandIn:
         else:  # on-calls overlapping [since, until)
             selected = [o for o in selected if (o["end"] is None or since is None or _t(o["end"]) > since) and (o["start"] is None or until is None or _t(o["start"]) < until)]
         chunk = selected[offset: offset + limit]
-        return _json_answer(200, {key: chunk, "limit": limit, "offset": offset, "more": offset + len(chunk) < len(selected), "total": None})
+        total = len(selected) if query.get("total") == "true" else None  # null unless asked for, as PagerDuty does
+        return _json_answer(200, {key: chunk, "limit": limit, "offset": offset, "more": offset + len(chunk) < len(selected), "total": total})
 
 
 # --- serving -------------------------------------------------------------------------------------
