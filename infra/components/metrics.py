@@ -31,9 +31,9 @@ import pulumiverse_grafana as grafana
 from pydantic import BaseModel, ConfigDict
 
 from infra.components.audit import NO_POWERS
+from infra.components.aws_blocks import lambda_error_alarm, lambda_schedule, private_bucket
 from infra.components.secrets import LAMBDA_DIR, LAMBDA_RUNTIME, LOG_RETENTION_DAYS
 from infra.config import REPO_ROOT, StackConfig
-from infra.derive import iam
 from infra.derive.metrics import FreshnessRule, MetricsDecl, bucket_policy, job_policy, key_policy
 from infra.lambda_layer import METRICS_LAYER_DIR
 
@@ -85,6 +85,7 @@ class EngineeringMetrics(pulumi.ComponentResource):
         self._name, self._args = name, args
         self._aws = pulumi.ResourceOptions(parent=self, provider=args.aws_provider)
         self._prefix = f"ops-hub-{args.config.environment}"
+        self._function_name = f"{self._prefix}-metrics-snapshot"
         self.key = self._key()
         self.bucket = self._bucket()
         self.function = self._job()
@@ -122,57 +123,23 @@ class EngineeringMetrics(pulumi.ComponentResource):
         return key
 
     def _bucket(self) -> aws.s3.Bucket:
-        cfg, decl = self._args.config, self._args.declarations
-        bucket = aws.s3.Bucket(f"{self._name}-snapshots", bucket=decl.bucket, force_destroy=False, opts=self._aws)
-        self.versioning = aws.s3.BucketVersioning(
-            f"{self._name}-snapshots-versioning",
-            bucket=bucket.bucket,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self._aws,
+        cfg = self._args.config
+        snapshots = private_bucket(
+            f"{self._name}-snapshots",
+            self._args.declarations.bucket,
+            self.key.arn,
+            lambda arn: bucket_policy(arn, cfg.aws_account_id).to_json(),
+            self._aws,
         )
-        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{self._name}-snapshots-encryption",
-            bucket=bucket.bucket,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=self._aws,
-        )
-        self.public_access = aws.s3.BucketPublicAccessBlock(
-            f"{self._name}-snapshots-public-access",
-            bucket=bucket.bucket,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._aws,
-        )
-        self.ownership = aws.s3.BucketOwnershipControls(
-            f"{self._name}-snapshots-ownership",
-            bucket=bucket.bucket,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self._aws,
-        )
-        self.bucket_policy = aws.s3.BucketPolicy(
-            f"{self._name}-snapshots-policy",
-            bucket=bucket.bucket,
-            policy=bucket.arn.apply(lambda arn: bucket_policy(arn, cfg.aws_account_id).to_json()),
-            opts=pulumi.ResourceOptions.merge(self._aws, pulumi.ResourceOptions(depends_on=[self.public_access])),
-        )
-        return bucket
+        self.public_access, self.bucket_policy = snapshots.public_access, snapshots.policy
+        return snapshots.bucket
 
     # --- the job ------------------------------------------------------------------------
 
     def _job(self) -> aws.lambda_.Function:
         args, cfg, decl = self._args, self._args.config, self._args.declarations
-        function_name = f"{self._prefix}-metrics-snapshot"
         logs = aws.cloudwatch.LogGroup(
-            f"{self._name}-logs", name=f"/aws/lambda/{function_name}", retention_in_days=LOG_RETENTION_DAYS, opts=self._aws
+            f"{self._name}-logs", name=f"/aws/lambda/{self._function_name}", retention_in_days=LOG_RETENTION_DAYS, opts=self._aws
         )
         self.job_policy = aws.iam.RolePolicy(
             f"{self._name}-job-policy",
@@ -193,7 +160,7 @@ class EngineeringMetrics(pulumi.ComponentResource):
         )
         return aws.lambda_.Function(
             f"{self._name}-snapshot",
-            name=function_name,
+            name=self._function_name,
             description="Daily engineering metrics snapshot: GitHub and PagerDuty to S3 and ops_metrics.snapshots",
             runtime=LAMBDA_RUNTIME,
             handler=HANDLER,
@@ -215,49 +182,18 @@ class EngineeringMetrics(pulumi.ComponentResource):
 
     def _schedule(self) -> aws.scheduler.Schedule:
         cfg = self._args.config
-        scheduler = aws.iam.Role(
-            f"{self._name}-scheduler-role",
-            name=f"{self._prefix}-metrics-snapshot-scheduler",
-            assume_role_policy=iam.assume_role_policy("scheduler.amazonaws.com", cfg.aws_account_id).to_json(),
-            opts=self._aws,
-        )
-        aws.iam.RolePolicy(
-            f"{self._name}-scheduler-policy",
-            role=scheduler.id,
-            policy=self.function.arn.apply(lambda arn: iam.scheduler_invoke_policy(arn).to_json()),
-            opts=self._aws,
-        )
-        return aws.scheduler.Schedule(
-            f"{self._name}-schedule",
-            name=f"{self._prefix}-metrics-snapshot",
-            schedule_expression=self._args.declarations.schedule,
-            schedule_expression_timezone="UTC",
-            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
-            target=aws.scheduler.ScheduleTargetArgs(
-                arn=self.function.arn,
-                role_arn=scheduler.arn,
-                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_retry_attempts=2),
-            ),
-            opts=self._aws,
-        )
+        return lambda_schedule(self._name, self._function_name, self._args.declarations.schedule, self.function,
+                               cfg.aws_account_id, self._aws)
 
     def _error_alarm(self) -> aws.cloudwatch.MetricAlarm:
         """A failed or partial run tickets the same day, as a failed rotation does."""
-        return aws.cloudwatch.MetricAlarm(
+        return lambda_error_alarm(
             f"{self._name}-errors",
-            name=f"{self._prefix}-metrics-snapshot-errors",
-            alarm_description="The engineering metrics job failed or was partial; latest.json was kept. See docs/runbook.md#engineering-metrics",
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions={"FunctionName": self.function.name},
-            statistic="Sum",
-            period=3600,
-            evaluation_periods=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            threshold=1,
-            treat_missing_data="notBreaching",  # no invocation, no error; staleness is the freshness rule's job
-            alarm_actions=[self._args.alarm_topic_arn],
-            opts=self._aws,
+            f"{self._function_name}-errors",
+            "The engineering metrics job failed or was partial; latest.json was kept. See docs/runbook.md#engineering-metrics",
+            self.function,
+            self._args.alarm_topic_arn,
+            self._aws,
         )
 
     # --- database and Grafana ---------------------------------------------------------------

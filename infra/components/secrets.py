@@ -37,6 +37,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 from pydantic import BaseModel, ConfigDict
 
+from infra.components.aws_blocks import lambda_error_alarm
 from infra.config import REPO_ROOT, StackConfig
 from infra.derive import iam
 from infra.derive.secrets import (
@@ -425,19 +426,11 @@ class VendorSecrets(pulumi.ComponentResource):
 
     def _error_alarm(self, plan: SecretPlan) -> aws.cloudwatch.MetricAlarm:
         """A failed rotation step tickets the same day, long before the secret-age alarm would."""
-        return aws.cloudwatch.MetricAlarm(
+        return lambda_error_alarm(
             f"{self._name}-rotate-{plan.slug}-errors",
-            name=f"{self._prefix}-rotation-errors-{plan.slug}",
-            alarm_description=f"Rotation of {plan.name} failed; AWSCURRENT still works. See {RUNBOOK}",
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions={"FunctionName": self.rotation_functions[plan.key].name},
-            statistic="Sum",
-            period=3600,
-            evaluation_periods=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            threshold=1,
-            treat_missing_data="notBreaching",  # no invocation, no error
-            alarm_actions=[self.alarm_topic.arn],
-            opts=self._child,
+            f"{self._prefix}-rotation-errors-{plan.slug}",
+            f"Rotation of {plan.name} failed; AWSCURRENT still works. See {RUNBOOK}",
+            self.rotation_functions[plan.key],
+            self.alarm_topic.arn,
+            self._child,
         )
