@@ -22,7 +22,8 @@ PYPROJECT = REPO_ROOT / "pyproject.toml"
 BUILD_COMMAND = "make lambda-layer"
 
 
-def _pinned(pattern: str, what: str, pyproject: Path) -> str:
+def _pinned(pattern: str, what: str, requirement: str, pyproject: Path) -> str:
+    """The version pyproject.toml pins with `requirement==VERSION` (matched by `pattern`)."""
     try:
         project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -30,19 +31,24 @@ def _pinned(pattern: str, what: str, pyproject: Path) -> str:
     dependencies = project.get("dependencies", [])
     pins = [m.group(1) for d in dependencies if (m := re.fullmatch(pattern, d))]
     if len(pins) != 1:
-        raise UsageError(str(pyproject), [f"expected exactly one `{what}==VERSION` dependency"])
+        raise UsageError(str(pyproject), [f"expected exactly one `{requirement}==VERSION` dependency"])
     return pins[0]
 
 
 def pinned_psycopg(pyproject: Path = PYPROJECT) -> str:
     """The psycopg version pyproject.toml pins (the layer must carry the same)."""
-    return _pinned(r"psycopg\[binary\]==(\S+)", "psycopg[binary]", pyproject)
+    return _pinned(r"psycopg\[binary\]==(\S+)", "psycopg", "psycopg[binary]", pyproject)
+
+
+def pinned_package(package: str, pyproject: Path = PYPROJECT) -> str:
+    """The version pyproject.toml pins for `package==VERSION`."""
+    return _pinned(re.escape(package) + r"==(\S+)", package, package, pyproject)
 
 
 def require_metrics_layer(layer_dir: Path = METRICS_LAYER_DIR, pyproject: Path = PYPROJECT) -> None:
     """Refuse when the metrics job's dependency layer is missing a pinned package or holds another version."""
     site = layer_dir / "python"
-    pins = {package: _pinned(re.escape(package) + r"==(\S+)", package, pyproject) for package in METRICS_LAYER_PACKAGES}
+    pins = {package: pinned_package(package, pyproject) for package in METRICS_LAYER_PACKAGES}
     # pip names dist-info directories by the normalised project name (PyYAML -> pyyaml only in newer wheels).
     missing = [
         f"{package}=={version}"

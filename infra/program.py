@@ -84,22 +84,6 @@ def build(
             reminder_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
         ),
     )
-    # Supabase ops_audit: schema, roles and grants, then the migrations (tables, RLS, triggers).
-    audit = OpsAudit(
-        "ops-audit",
-        OpsAuditArgs(
-            declarations=derive_audit(model, config, metrics_read_roles=metrics.read_roles),
-            database=config.supabase_database,
-            admin_user=config.supabase_admin_user,
-            host=config.supabase_host,
-            port=config.supabase_port,
-            admin_password=secrets["opshub:supabaseAdminPassword"],
-            login_passwords=vendor_secrets.initial_passwords,
-            provider=providers.postgresql,
-        ),
-    )
-    # What the migration files reported (e.g. "pg_cron is not enabled"), printed by `pulumi up`.
-    pulumi.export("opsAuditMigrationNotices", audit.migrations.notices)
     # Grafana: SLO alerts, their routing to PagerDuty and Slack, and the dashboards.
     observability = Observability(
         "observability",
@@ -115,6 +99,45 @@ def build(
             provider=providers.grafana,
         ),
     )
+    # Engineering metrics: the daily snapshot job, its bucket and database login, dashboard and freshness ticket.
+    engineering_metrics = EngineeringMetrics(
+        "engineering-metrics",
+        EngineeringMetricsArgs(
+            config=config,
+            declarations=metrics,
+            job_role=vendor_secrets.identity_roles[metrics.identity],
+            secret_arns={k: vendor_secrets.secrets[k].arn for k in (metrics.github_secret, metrics.pagerduty_secret, metrics.database_secret)},
+            login_password=vendor_secrets.initial_passwords[metrics.login.name],
+            database=config.supabase_database,
+            admin_user=config.supabase_admin_user,
+            psycopg_layer_arn=vendor_secrets.layer.arn,
+            alarm_topic_arn=vendor_secrets.alarm_topic.arn,
+            dashboard_json=dashboards.engineering_metrics_json(metrics_catalogue),
+            dashboards_folder_uid=observability.folders[DASHBOARDS_FOLDER_UID].uid,
+            alert_folder_uid=observability.folders[team_folder_uid(catalogue.oncall.default_team)].uid,
+            freshness=freshness_rule(metrics, catalogue.oncall.default_team, catalogue.oncall.runbook_url),
+            aws_provider=providers.aws,
+            postgresql_provider=providers.postgresql,
+            grafana_provider=providers.grafana,
+        ),
+    )
+    # Supabase ops_audit: schema, roles and grants, then the migrations (tables, RLS, triggers).
+    audit = OpsAudit(
+        "ops-audit",
+        OpsAuditArgs(
+            declarations=derive_audit(model, config, metrics_read_roles=metrics.read_roles),
+            database=config.supabase_database,
+            admin_user=config.supabase_admin_user,
+            host=config.supabase_host,
+            port=config.supabase_port,
+            admin_password=secrets["opshub:supabaseAdminPassword"],
+            login_passwords=vendor_secrets.initial_passwords,
+            provider=providers.postgresql,
+            migrations_after=tuple(engineering_metrics.database_resources),
+        ),
+    )
+    # What the migration files reported (e.g. "pg_cron is not enabled"), printed by `pulumi up`.
+    pulumi.export("opsAuditMigrationNotices", audit.migrations.notices)
     # Compliance: the monthly access review and audit export, and the locked archive they write.
     ComplianceJobs(
         "compliance",
@@ -128,28 +151,6 @@ def build(
             exporter_secret_arn=vendor_secrets.secrets["supabase/ops-audit-exporter"].arn,
             psycopg_layer_arn=vendor_secrets.layer.arn,
             notice_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
-        ),
-    )
-    # Engineering metrics: the daily snapshot job, its bucket and database login, dashboard and freshness ticket.
-    EngineeringMetrics(
-        "engineering-metrics",
-        EngineeringMetricsArgs(
-            config=config,
-            declarations=metrics,
-            job_role=vendor_secrets.identity_roles[metrics.identity],
-            secret_arns={k: vendor_secrets.secrets[k].arn for k in (metrics.github_secret, metrics.pagerduty_secret, metrics.database_secret)},
-            login_password=vendor_secrets.initial_passwords[metrics.login.name],
-            database=config.supabase_database,
-            migrations=audit.migrations,
-            psycopg_layer_arn=vendor_secrets.layer.arn,
-            alarm_topic_arn=vendor_secrets.alarm_topic.arn,
-            dashboard_json=dashboards.engineering_metrics_json(metrics_catalogue),
-            dashboards_folder_uid=observability.folders[DASHBOARDS_FOLDER_UID].uid,
-            alert_folder_uid=observability.folders[team_folder_uid(catalogue.oncall.default_team)].uid,
-            freshness=freshness_rule(metrics, catalogue.oncall.default_team, catalogue.oncall.runbook_url),
-            aws_provider=providers.aws,
-            postgresql_provider=providers.postgresql,
-            grafana_provider=providers.grafana,
         ),
     )
 

@@ -45,6 +45,8 @@ class OpsAuditArgs(BaseModel):
     # First password of each login user, by database user name.
     login_passwords: Mapping[str, pulumi.Output]
     provider: postgresql.Provider
+    # Other schemas' roles and grants the migration files use (EngineeringMetrics' ops_metrics).
+    migrations_after: tuple[pulumi.Resource, ...] = ()
 
     @model_validator(mode="after")
     def _every_login_has_a_password(self) -> OpsAuditArgs:
@@ -114,7 +116,7 @@ class OpsAudit(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 additional_secret_outputs=["dsn"],
-                depends_on=[self.schema, *self.schema_grants, *self.default_privileges, *self.logins.values()],
+                depends_on=[self.schema, *self.schema_grants, *self.default_privileges, *self.logins.values(), *args.migrations_after],
             ),
         )
         self.register_outputs({"schema": self.schema.name, "owner": self.owner.name})

@@ -11,9 +11,13 @@ Creates, from `infra.derive.metrics.MetricsDecl` (explicit providers throughout)
   the Lambda (infra/lambdas/metrics_snapshot.py with infra/metrics, the catalogue
   and the schema); an EventBridge Scheduler schedule whose role may invoke only it;
   an error alarm on the Lambda to the secret-alarm topic, as the rotation Lambdas have;
-- Postgres: the job's LOGIN role, in the `ops_metrics_writer` group that migration
-  0017 creates (so it depends on the migrations), with a connection limit; its first
-  password comes from VendorSecrets and the rotation Lambda owns it afterwards;
+- Postgres: the NOLOGIN owner and groups (`ops_metrics_writer` appends, `ops_metrics_reader`
+  for the Grafana datasource), the admin's membership in the owner, the schema with USAGE
+  for the groups, `authenticated` and the backend's group, no EXECUTE for PUBLIC on the
+  owner's functions, and the job's LOGIN role in the writer group with a connection limit
+  (its first password comes from VendorSecrets, the rotation Lambda owns it afterwards).
+  Migrations 0017-0019 (run by OpsAudit's migrations resource, which waits for
+  `database_resources`) add the table, its RLS and grants. No role has any power;
 - Grafana: the "Engineering metrics" dashboard in the Ops Hub folder, and a rule
   that opens a ticket when no good snapshot is newer than the catalogue's freshness
   bound (labels severity=ticket, so it is routed like the SLO tickets).
@@ -66,7 +70,7 @@ class EngineeringMetricsArgs(BaseModel):
     secret_arns: dict[str, pulumi.Output]  # the job's model secret keys -> ARNs
     login_password: pulumi.Output  # first password of the job's database login
     database: str
-    migrations: pulumi.Resource  # creates the ops_metrics groups the login joins
+    admin_user: str  # the login migrations run as: it joins the owner role to hand it the objects
     psycopg_layer_arn: pulumi.Output
     alarm_topic_arn: pulumi.Output
     dashboard_json: str
@@ -91,7 +95,7 @@ class EngineeringMetrics(pulumi.ComponentResource):
         self.function = self._job()
         self.schedule = self._schedule()
         self.error_alarm = self._error_alarm()
-        self.login = self._login()
+        self.database_resources = self._database()
         self.dashboard = grafana.oss.Dashboard(
             f"{name}-dashboard",
             folder=args.dashboards_folder_uid,
@@ -105,6 +109,7 @@ class EngineeringMetrics(pulumi.ComponentResource):
             "key_arn": self.key.arn,
             "function": self.function.name,
             "login": self.login.name,
+            "schema": self.schema.name,
         })
 
     # --- bucket -------------------------------------------------------------------
@@ -198,26 +203,51 @@ class EngineeringMetrics(pulumi.ComponentResource):
 
     # --- database and Grafana ---------------------------------------------------------------
 
-    def _login(self) -> postgresql.Role:
-        args, login = self._args, self._args.declarations.login
-        return postgresql.Role(
+    def _database(self) -> list[pulumi.Resource]:
+        """Roles, schema and grants; OpsAudit's migrations wait for all of them."""
+        args, decl = self._args, self._args.declarations
+        child = pulumi.ResourceOptions(parent=self, provider=args.postgresql_provider)
+        self.owner = postgresql.Role(f"{self._name}-owner", name=decl.owner.name, login=False, **NO_POWERS, opts=child)
+        self.groups = {
+            g.name: postgresql.Role(f"{self._name}-{g.name.removeprefix('ops_metrics_')}", name=g.name, login=False, **NO_POWERS, opts=child)
+            for g in decl.groups
+        }
+        admin = postgresql.GrantRole(f"{self._name}-admin-in-owner", role=args.admin_user, grant_role=self.owner.name, opts=child)
+        self.schema = postgresql.Schema(
+            f"{self._name}-schema", name=decl.schema, database=args.database, owner=self.owner.name,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[admin])),
+        )
+        grants = [
+            postgresql.Grant(
+                f"{self._name}-usage-{g.role}", database=args.database, schema=self.schema.name, object_type="schema",
+                role=g.role, privileges=list(g.privileges),
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(self.groups.values()))),
+            )
+            for g in decl.schema_grants
+        ]
+        defaults = [
+            postgresql.DefaultPrivileges(
+                f"{self._name}-default-{d.object_type}-{d.role}", database=args.database, schema=self.schema.name,
+                owner=self.owner.name, role=d.role, object_type=d.object_type, privileges=list(d.privileges), opts=child,
+            )
+            for d in decl.default_privileges
+        ]
+        login = decl.login
+        self.login = postgresql.Role(
             f"{self._name}-login-{login.name}",
             name=login.name,
             login=True,
             inherit=True,
-            roles=list(login.member_of),
+            roles=[self.groups[g].name for g in login.member_of],
             connection_limit=login.connection_limit,
             password=pulumi.Output.secret(args.login_password),
             **NO_POWERS,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=args.postgresql_provider,
-                depends_on=[args.migrations],
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 # The rotation Lambda sets the password from the first rotation on.
-                ignore_changes=["password"],
-                additional_secret_outputs=["password"],
-            ),
+                ignore_changes=["password"], additional_secret_outputs=["password"],
+            )),
         )
+        return [self.owner, *self.groups.values(), admin, self.schema, *grants, *defaults, self.login]
 
     def _freshness_rules(self) -> grafana.alerting.RuleGroup:
         args, rule = self._args, self._args.freshness

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.derive import iam
-from infra.derive.audit import LOGIN_CONNECTION_LIMIT, DbRole
+from infra.derive.audit import GROUP_ROLES as AUDIT_GROUPS
+from infra.derive.audit import LOGIN_CONNECTION_LIMIT, SUPABASE_USER_ROLE, DbRole, DefaultPrivilege, SchemaGrant
 from infra.derive.iam import ANYONE, Condition, PolicyDocument, Principal, Statement
 from infra.errors import ModelError
 from infra.metrics.keys import LATEST_KEY, SNAPSHOT_PREFIX
@@ -32,6 +33,9 @@ OWNER_ROLE = "ops_metrics_owner"
 WRITER_GROUP = "ops_metrics_writer"
 READER_GROUP = "ops_metrics_reader"
 DATABASE_GROUP = "metrics_writer"  # the access model's `database_group` of the job's login
+# Who may use the schema: the groups, PostgREST's signed-in users, and the Ops Hub backend's
+# login group (it reads snapshots with a user's claims, as it does ops_audit).
+SCHEMA_USAGE_ROLES = (WRITER_GROUP, READER_GROUP, SUPABASE_USER_ROLE, AUDIT_GROUPS["writer"])
 JOB_IDENTITY = "metrics-job"
 # What the job's secrets hold, by model key suffix (vendor/purpose).
 GITHUB_SECRET = "github/metrics-token"
@@ -41,6 +45,8 @@ FRESHNESS_ALERT = "EngineeringMetricsStale"
 
 @dataclass(frozen=True)
 class MetricsDecl:
+    """The job and its database objects: NOLOGIN owner and groups, the login, schema grants (the table is migrations 0017-0019)."""
+
     identity: str
     github_secret: str
     pagerduty_secret: str
@@ -50,6 +56,15 @@ class MetricsDecl:
     schedule: str
     freshness_hours: int
     bucket: str
+    schema: str = SCHEMA
+    owner: DbRole = DbRole(OWNER_ROLE, login=False, purpose="owns ops_metrics and its objects")
+    groups: tuple[DbRole, ...] = (
+        DbRole(WRITER_GROUP, login=False, purpose="appends snapshots (the job's login)"),
+        DbRole(READER_GROUP, login=False, purpose="reads every snapshot (the Grafana datasource's login)"),
+    )
+    schema_grants: tuple[SchemaGrant, ...] = tuple(SchemaGrant(role, ("USAGE",)) for role in SCHEMA_USAGE_ROLES)
+    # No EXECUTE for PUBLIC on the owner's functions (PostgreSQL's default would grant it).
+    default_privileges: tuple[DefaultPrivilege, ...] = (DefaultPrivilege("public", "function", ()),)
 
     @property
     def login(self) -> DbRole:

@@ -1,39 +1,19 @@
--- 0017_metrics_schema: the ops_metrics schema, its roles and its settings row.
+-- 0017_metrics_schema: the ops_metrics settings row.
 --
 -- Engineering metrics snapshots (infra/metrics/) live apart from the audit
--- trail. Roles, all NOLOGIN and without attributes:
---   * ops_metrics_owner   owns the schema and its objects;
---   * ops_metrics_writer  the daily job's group: appends snapshots, nothing else
---                         (its login `ops_metrics_job`, the model secret
---                         supabase/ops-metrics-writer, is declared by Pulumi:
---                         infra/components/metrics.py);
---   * ops_metrics_reader  the Grafana datasource's group: reads every snapshot.
--- They are created here only where missing, as the runner does for ops_audit's
--- roles, so a fresh database migrates on its own. The admin the runner connects
--- as joins the owner role to hand it the objects.
-
-do $$
-begin
-    if not exists (select from pg_roles where rolname = 'ops_metrics_owner') then
-        create role ops_metrics_owner nologin;
-    end if;
-    if not exists (select from pg_roles where rolname = 'ops_metrics_writer') then
-        create role ops_metrics_writer nologin;
-    end if;
-    if not exists (select from pg_roles where rolname = 'ops_metrics_reader') then
-        create role ops_metrics_reader nologin;
-    end if;
-    if not pg_has_role(current_user, 'ops_metrics_owner', 'MEMBER') then
-        grant ops_metrics_owner to current_user;
-    end if;
-end
-$$;
-
-create schema if not exists ops_metrics authorization ops_metrics_owner;
+-- trail, in schema ops_metrics. Assumes, and never creates, what Pulumi declares
+-- (infra/components/metrics.py, from infra/derive/metrics.py):
+--   * schema ops_metrics, owned by the NOLOGIN role ops_metrics_owner, with
+--     USAGE for the groups, `authenticated` and ops_audit_writer;
+--   * ops_metrics_writer, the daily job's group (its login `ops_metrics_job` is
+--     the model secret supabase/ops-metrics-writer): appends snapshots, nothing else;
+--   * ops_metrics_reader, the Grafana datasource's group: reads every snapshot.
+-- The runner creates the NOLOGIN roles and the schema only where missing
+-- (infra/migrations/metrics_schema.py), so a fresh database migrates on its own.
 
 -- One row: the ops roles whose holders read snapshots (those holding the
 -- catalogue's publication.read_permission, analytics:read), kept current by
--- the migration runner from the access model (infra/migrations/metrics_settings.py).
+-- the migration runner from the access model.
 create table if not exists ops_metrics.settings (
     -- Always true: the primary key then admits a single row.
     singleton   boolean primary key default true,
@@ -43,7 +23,4 @@ create table if not exists ops_metrics.settings (
     constraint settings_singleton check (singleton)
 );
 alter table ops_metrics.settings owner to ops_metrics_owner;
-
-revoke all on schema ops_metrics from public;
-grant usage on schema ops_metrics to ops_metrics_writer, ops_metrics_reader, authenticated, ops_audit_writer;
 revoke all on ops_metrics.settings from public;

@@ -5,15 +5,15 @@ One call of `migrate()`:
 1. takes `pg_advisory_xact_lock`, so concurrent runs queue instead of racing;
 2. checks what Supabase provides (roles anon, authenticated, service_role and
    auth.jwt()) and refuses, naming what is missing, without ever creating it;
-3. creates the NOLOGIN ops_audit roles and the schema (with its USAGE
-   grants) only where they are missing (Pulumi declares them first in a real
+3. creates the NOLOGIN ops_audit and ops_metrics roles and the schemas (with
+   their USAGE grants) only where they are missing (Pulumi declares them first in a real
    stack, so there this does nothing; it lets a fresh local database be
    migrated on its own);
 4. refuses, naming the file, when an applied migration's sha256 changed or an
    applied file is gone;
 5. applies the pending files in order, recording each file's sha256, hands
    every object in the schema to ops_audit_owner, and brings
-   ops_audit.settings up to date;
+   ops_audit.settings and ops_metrics.settings up to date;
 
 all in ONE transaction: any failure rolls everything back. With nothing
 pending and unchanged settings it changes nothing. The notices the files
@@ -31,7 +31,7 @@ from psycopg import sql
 
 from infra.derive.audit import GROUP_ROLES, OWNER_ROLE, SCHEMA, SCHEMA_USAGE_ROLES, AuditSettings
 from infra.migrations.files import MIGRATIONS_DIR, Migration, MigrationError, load_migrations
-from infra.migrations.metrics_settings import write_metrics_settings
+from infra.migrations.metrics_schema import ensure_metrics_objects, write_metrics_settings
 
 # pg_advisory_xact_lock key: the first 8 bytes of sha256("opshub:ops_audit:migrations").
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"opshub:ops_audit:migrations").digest()[:8], "big", signed=True)
@@ -177,7 +177,7 @@ def migrate(dsn: str, settings: AuditSettings, directory: Path = MIGRATIONS_DIR)
             with conn.transaction():
                 conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
                 check_supabase(conn)
-                created = ensure_ops_roles(conn)
+                created = ensure_ops_roles(conn) + ensure_metrics_objects(conn)
                 if not _exists(conn, "select 1 where to_regclass('ops_audit.schema_migrations') is not null"):
                     conn.execute(HISTORY_DDL)
                 pending = pending_migrations(conn, migrations)

@@ -88,14 +88,20 @@ def test_job_errors_alarm_like_the_rotation_lambdas(prod_plan: Plan) -> None:
     assert linked(prod_plan, alarm, "alarmActions") == linked(prod_plan, rotation, "alarmActions")
 
 
-def test_the_login_joins_the_writer_group_after_the_migrations_with_a_rotated_password(prod_plan: Plan) -> None:
+def test_roles_schema_and_login_are_declared_before_the_migrations_run(prod_plan: Plan) -> None:
     login = one(prod_plan, "postgresql:index/role:Role", f"{PREFIX}-login-ops_metrics_job")
     props = login["properties"]
     assert props["roles"] == ["ops_metrics_writer"] and props["login"] is True and props["connectionLimit"] == 10
     assert not any(props[k] for k in ("superuser", "createRole", "bypassRowLevelSecurity"))
     assert "password" in login["secretProperties"] and "password" in login["options"]["ignoreChanges"]
+    (writer,) = linked(prod_plan, login, "roles")
+    assert (writer["properties"]["name"], writer["properties"]["login"]) == ("ops_metrics_writer", False)
+    (schema,) = [s for s in prod_plan.of_type("postgresql:index/schema:Schema") if s["properties"]["name"] == "ops_metrics"]
+    assert schema["properties"]["owner"] == "ops_metrics_owner"
+    usage = sorted(g["properties"]["role"] for g in prod_plan.of_type("postgresql:index/grant:Grant") if g["properties"]["schema"] == "ops_metrics")
+    assert usage == ["authenticated", "ops_audit_writer", "ops_metrics_reader", "ops_metrics_writer"]
     migrations = next(r for r in prod_plan.resources if r["type"].endswith("OpsAuditMigrations"))
-    assert migrations["urn"] in login["dependencies"]
+    assert {login["urn"], schema["urn"], writer["urn"]} <= set(migrations["dependencies"]), "0017-0019 run once they exist"
     assert migrations["properties"]["metricsReadRoles"] == ["ops-admin", "ops-editorial", "ops-lifecycle", "ops-sre", "ops-viewer"]
 
 

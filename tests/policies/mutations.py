@@ -230,6 +230,10 @@ def _stor_002(rs: Resources) -> None:
     edit_policy(metrics_job_policy(rs), whole_bucket)
 
 
+def _met_001(rs: Resources) -> None:
+    first(rs, "postgresql:index/grant:Grant", schema="ops_metrics", role="authenticated")["properties"]["role"] = "anon"
+
+
 MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-AUTH-001": _auth_001,
     "OPS-AUTH-002": _auth_002,
@@ -263,4 +267,5 @@ MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-XC-003": _xc_003,
     "OPS-STOR-001": _stor_001,
     "OPS-STOR-002": _stor_002,
+    "OPS-MET-001": _met_001,
 }
