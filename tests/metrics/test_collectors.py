@@ -214,3 +214,30 @@ def test_http_base_urls_are_accepted(servers) -> None:
     gh_server, _ = servers
     assert gh_server.base.startswith("http://127.0.0.1:")
     assert client(gh_server).get(f"/repos/{OPS}/pulls", [("state", "open")]).status == 200
+
+
+def test_a_deploy_workflows_runs_are_deployments_timed_by_their_last_job(catalogue) -> None:
+    """`--deploy-source workflow:deploy.yml`: one deployment per successful run, finished when its last job completed."""
+    gh = GitHubData()
+    gh.history[OPS] = [gh_commit(f"c{i}", f"2026-11-0{1 + i}T00:00:00Z") for i in range(3)]
+    runs = [
+        {"id": 900 + i, "name": "deploy", "head_sha": gh.history[OPS][i]["sha"], "status": "completed", "conclusion": conclusion,
+         "event": "push", "run_attempt": 1, "created_at": f"2026-12-0{2 + i}T10:00:00Z", "updated_at": f"2026-12-0{2 + i}T10:30:00Z",
+         "html_url": f"https://github.com/{OPS}/actions/runs/{900 + i}"}
+        for i, conclusion in enumerate(["success", "failure", "success"])
+    ]
+    gh.runs[(OPS, "deploy.yml")] = runs
+    for run_ in runs:
+        gh.jobs[(OPS, run_["id"])] = [
+            {"id": run_["id"] * 10 + j, "run_id": run_["id"], "name": f"deploy-{j}", "status": "completed", "conclusion": run_["conclusion"],
+             "started_at": run_["created_at"], "completed_at": f"{run_['created_at'][:11]}1{j}:0{j}:00Z"}
+            for j in range(2)
+        ]
+    with LoopbackServer(GitHubStandIn(gh)) as server:
+        data = github.GitHubCollector(client(server), parse_time(RECORDED_AT)).collect(
+            (OPS,), parse_time("2026-08-10T00:00:00Z"), parse_time(AS_OF), "production", "workflow:deploy.yml", ("bug",))
+    by_id = {d.id: d for d in data.deployments}
+    assert by_id["900"].statuses == (("success", parse_time("2026-12-02T11:01:00Z")),), "the last job's completion"
+    assert by_id["901"].statuses[0][0] == "failure"
+    assert data.ranges == {(OPS, gh.history[OPS][0]["sha"], gh.history[OPS][2]["sha"]): frozenset(c["sha"] for c in gh.history[OPS][1:])}
+    assert not any("/jobs" in r for r in server.requests if "/runs/901/" in r), "a failed run's jobs are not read"
