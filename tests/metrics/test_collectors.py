@@ -241,3 +241,24 @@ def test_a_deploy_workflows_runs_are_deployments_timed_by_their_last_job(catalog
     assert by_id["901"].statuses[0][0] == "failure"
     assert data.ranges == {(OPS, gh.history[OPS][0]["sha"], gh.history[OPS][2]["sha"]): frozenset(c["sha"] for c in gh.history[OPS][1:])}
     assert not any("/jobs" in r for r in server.requests if "/runs/901/" in r), "a failed run's jobs are not read"
+
+
+def test_a_page_that_spends_the_last_request_makes_the_next_one_wait(catalogue, servers) -> None:
+    gh_server, pd_server = servers
+    page = GitHubStandIn(scenario()[0]).answer("GET", f"/repos/{OPS}/issues/comments", {"per_page": "100"})
+    reset = int(time.time()) + 20
+    gh_server.faults[f"/repos/{OPS}/issues/comments"] = [
+        Answer(200, {**page.headers, "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}, page.body)]
+    sleeps: list[float] = []
+    assert loopback_run(catalogue, gh_server, pd_server, sleeps=sleeps).complete
+    assert len(sleeps) == 1 and 15 < sleeps[0] <= 21, f"waited {sleeps}"
+
+
+def test_a_pagerduty_429_waits_for_its_ratelimit_reset(catalogue, servers) -> None:
+    """PagerDuty's REST rate limit answers 429 with `ratelimit-reset` (seconds until the window resets)."""
+    gh_server, pd_server = servers
+    pd_server.faults["/log_entries"] = [Answer(429, {"ratelimit-limit": "960", "ratelimit-remaining": "0", "ratelimit-reset": "7",
+                                                     "content-type": "application/json"}, {"error": {"message": "Too Many Requests", "code": 2020}})]
+    sleeps: list[float] = []
+    outcome = loopback_run(catalogue, gh_server, pd_server, sleeps=sleeps)
+    assert outcome.complete and len(sleeps) == 1 and 6 < sleeps[0] <= 7
