@@ -183,7 +183,7 @@ class MetricsCatalogue(_Strict):
         return {o.key: o for o in self.owners}
 
     def validation_state(self, metric: Metric, as_of: dt.datetime) -> Literal["validating", "validated"]:
-        """"validated" from the day recorded as reconciled; before that, "validating"."""
+        """The metric is validated from the day its reconcile was recorded as passed, validating before."""
         return "validated" if metric.validated_on is not None and metric.validated_on <= as_of.date() else "validating"
 
 
