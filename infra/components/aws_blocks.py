@@ -5,7 +5,9 @@
   and a bucket policy (applied after the public access block);
 - `lambda_schedule`: an EventBridge Scheduler schedule (UTC, two retries) with a role
   that may invoke only that Lambda;
-- `lambda_error_alarm`: an alarm on a Lambda's errors, to a topic people watch.
+- `lambda_error_alarm`: an alarm on a Lambda's errors, to a topic people watch;
+- `customer_key`: a customer-managed KMS key (rotation on, 30-day deletion window) and its alias;
+- `lambda_layer`: a Lambda layer from a directory `make lambda-layer` builds.
 
 Callers pass resource names and `opts` (parent and provider); nothing here reads config.
 """
@@ -19,6 +21,8 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.derive import iam
+
+LAMBDA_RUNTIME = "python3.12"
 
 
 @dataclass(frozen=True)
@@ -156,5 +160,27 @@ def lambda_error_alarm(
         threshold=1,
         treat_missing_data="notBreaching",
         alarm_actions=[topic_arn],
+        opts=opts,
+    )
+
+
+def customer_key(resource_name: str, alias: str, description: str, policy: pulumi.Input[str], opts: pulumi.ResourceOptions) -> aws.kms.Key:
+    """The key, with rotation on and the longest deletion window, and `alias/<alias>` pointing at it."""
+    key = aws.kms.Key(
+        resource_name, description=description, enable_key_rotation=True, deletion_window_in_days=30, policy=policy, opts=opts
+    )
+    aws.kms.Alias(f"{resource_name}-alias", name=f"alias/{alias}", target_key_id=key.arn, opts=opts)
+    return key
+
+
+def lambda_layer(resource_name: str, layer_name: str, directory: str, description: str, opts: pulumi.ResourceOptions) -> aws.lambda_.LayerVersion:
+    """A layer for the Lambdas' runtime (x86_64) from a built directory."""
+    return aws.lambda_.LayerVersion(
+        resource_name,
+        layer_name=layer_name,
+        code=pulumi.FileArchive(directory),
+        compatible_runtimes=[LAMBDA_RUNTIME],
+        compatible_architectures=["x86_64"],
+        description=description,
         opts=opts,
     )

@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
-from infra.components.aws_blocks import lambda_schedule, private_bucket
+from infra.components.aws_blocks import customer_key, lambda_schedule, private_bucket
 from infra.components.secrets import LAMBDA_DIR, LAMBDA_RUNTIME, LOG_RETENTION_DAYS, ReminderRoute
 from infra.config import StackConfig
 from infra.derive.compliance import (
@@ -117,16 +117,10 @@ class ComplianceJobs(pulumi.ComponentResource):
     def _key(self) -> aws.kms.Key:
         cfg = self._args.config
         jobs = pulumi.Output.all(self._args.review_role.arn, self._args.export_role.arn)
-        key = aws.kms.Key(
-            f"{self._name}-key",
-            description=f"Ops Hub {cfg.environment} compliance archive and notices",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=jobs.apply(lambda arns: archive_key_policy(cfg.aws_account_id, cfg.aws_region, arns).to_json()),
-            opts=self._child,
+        return customer_key(
+            f"{self._name}-key", f"{self._prefix}-compliance", f"Ops Hub {cfg.environment} compliance archive and notices",
+            jobs.apply(lambda arns: archive_key_policy(cfg.aws_account_id, cfg.aws_region, arns).to_json()), self._child,
         )
-        aws.kms.Alias(f"{self._name}-key-alias", name=f"alias/{self._prefix}-compliance", target_key_id=key.arn, opts=self._child)
-        return key
 
     def _bucket(self) -> aws.s3.Bucket:
         cfg = self._args.config

@@ -35,8 +35,8 @@ import pulumiverse_grafana as grafana
 from pydantic import BaseModel, ConfigDict
 
 from infra.components.audit import NO_POWERS
-from infra.components.aws_blocks import lambda_error_alarm, lambda_schedule, private_bucket
-from infra.components.secrets import LAMBDA_DIR, LAMBDA_RUNTIME, LOG_RETENTION_DAYS
+from infra.components.aws_blocks import LAMBDA_RUNTIME, customer_key, lambda_error_alarm, lambda_layer, lambda_schedule, private_bucket
+from infra.components.secrets import LAMBDA_DIR, LOG_RETENTION_DAYS
 from infra.config import REPO_ROOT, StackConfig
 from infra.derive.metrics import FreshnessRule, MetricsDecl, bucket_policy, job_policy, key_policy
 from infra.lambda_layer import METRICS_LAYER_DIR
@@ -116,16 +116,10 @@ class EngineeringMetrics(pulumi.ComponentResource):
 
     def _key(self) -> aws.kms.Key:
         cfg = self._args.config
-        key = aws.kms.Key(
-            f"{self._name}-key",
-            description=f"Ops Hub {cfg.environment} engineering metrics snapshots",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=self._args.job_role.arn.apply(lambda arn: key_policy(cfg.aws_account_id, cfg.aws_region, arn).to_json()),
-            opts=self._aws,
+        return customer_key(
+            f"{self._name}-key", f"{self._prefix}-metrics", f"Ops Hub {cfg.environment} engineering metrics snapshots",
+            self._args.job_role.arn.apply(lambda arn: key_policy(cfg.aws_account_id, cfg.aws_region, arn).to_json()), self._aws,
         )
-        aws.kms.Alias(f"{self._name}-key-alias", name=f"alias/{self._prefix}-metrics", target_key_id=key.arn, opts=self._aws)
-        return key
 
     def _bucket(self) -> aws.s3.Bucket:
         cfg = self._args.config
@@ -154,14 +148,9 @@ class EngineeringMetrics(pulumi.ComponentResource):
             ),
             opts=self._aws,
         )
-        self.layer = aws.lambda_.LayerVersion(
-            f"{self._name}-deps-layer",
-            layer_name=f"{self._prefix}-metrics-deps",
-            code=pulumi.FileArchive(str(args.layer_dir)),
-            compatible_runtimes=[LAMBDA_RUNTIME],
-            compatible_architectures=["x86_64"],
-            description="urllib3, jsonschema, pydantic and PyYAML pinned in pyproject.toml, built by `make lambda-layer`",
-            opts=self._aws,
+        self.layer = lambda_layer(
+            f"{self._name}-deps-layer", f"{self._prefix}-metrics-deps", str(args.layer_dir),
+            "urllib3, jsonschema, pydantic and PyYAML pinned in pyproject.toml, built by `make lambda-layer`", self._aws,
         )
         return aws.lambda_.Function(
             f"{self._name}-snapshot",

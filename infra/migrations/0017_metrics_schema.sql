@@ -9,7 +9,7 @@
 --     the model secret supabase/ops-metrics-writer): appends snapshots, nothing else;
 --   * ops_metrics_reader, the Grafana datasource's group: reads every snapshot.
 -- The runner creates the NOLOGIN roles and the schema only where missing
--- (infra/migrations/metrics_schema.py), so a fresh database migrates on its own.
+-- (`runner.ensure_ops_roles`), so a fresh database migrates on its own.
 
 -- One row: the ops roles whose holders read snapshots (those holding the
 -- catalogue's publication.read_permission, analytics:read), kept current by

@@ -23,15 +23,17 @@ raise (e.g. 0005's "pg_cron is not enabled") come back in the result.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
+from infra.derive import metrics
 from infra.derive.audit import GROUP_ROLES, OWNER_ROLE, SCHEMA, SCHEMA_USAGE_ROLES, AuditSettings
 from infra.migrations.files import MIGRATIONS_DIR, Migration, MigrationError, load_migrations
-from infra.migrations.metrics_schema import ensure_metrics_objects, write_metrics_settings
+from infra.migrations.metrics_settings import write_metrics_settings
 
 # pg_advisory_xact_lock key: the first 8 bytes of sha256("opshub:ops_audit:migrations").
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"opshub:ops_audit:migrations").digest()[:8], "big", signed=True)
@@ -84,22 +86,31 @@ def check_supabase(conn: psycopg.Connection) -> None:
         raise MigrationError("database", problems)
 
 
-def ensure_ops_roles(conn: psycopg.Connection) -> list[str]:
-    """Create missing NOLOGIN ops_audit roles, the admin's membership in the owner, and the schema."""
+def ensure_roles_and_schema(
+    conn: psycopg.Connection, owner: str, groups: Sequence[str], schema: str, usage_roles: Sequence[str]
+) -> list[str]:
+    """Create missing NOLOGIN roles, the admin's membership in the owner, and the schema with its USAGE grants."""
     created = []
-    for role in (OWNER_ROLE, *GROUP_ROLES.values()):
+    for role in (owner, *groups):
         if not _exists(conn, "select 1 from pg_roles where rolname = %s", role):
             conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
             created.append(f"role {role}")
-    if not _exists(conn, "select 1 where pg_has_role(current_user, %s, 'MEMBER')", OWNER_ROLE):
-        conn.execute(sql.SQL("grant {} to current_user").format(sql.Identifier(OWNER_ROLE)))
-        created.append(f"membership of the admin in {OWNER_ROLE}")
-    if not _exists(conn, "select 1 from pg_namespace where nspname = %s", SCHEMA):
-        conn.execute(sql.SQL("create schema {} authorization {}").format(sql.Identifier(SCHEMA), sql.Identifier(OWNER_ROLE)))
+    if not _exists(conn, "select 1 where pg_has_role(current_user, %s, 'MEMBER')", owner):
+        conn.execute(sql.SQL("grant {} to current_user").format(sql.Identifier(owner)))
+        created.append(f"membership of the admin in {owner}")
+    if not _exists(conn, "select 1 from pg_namespace where nspname = %s", schema):
+        conn.execute(sql.SQL("create schema {} authorization {}").format(sql.Identifier(schema), sql.Identifier(owner)))
         conn.execute(sql.SQL("grant usage on schema {} to {}").format(
-            sql.Identifier(SCHEMA), sql.SQL(", ").join(map(sql.Identifier, SCHEMA_USAGE_ROLES))))
-        created.append(f"schema {SCHEMA} (usage for {', '.join(SCHEMA_USAGE_ROLES)})")
+            sql.Identifier(schema), sql.SQL(", ").join(map(sql.Identifier, usage_roles))))
+        created.append(f"schema {schema} (usage for {', '.join(usage_roles)})")
     return created
+
+
+def ensure_ops_roles(conn: psycopg.Connection) -> list[str]:
+    """ops_audit's roles and schema, then ops_metrics' (whose USAGE grants name ops_audit_writer), where missing."""
+    created = ensure_roles_and_schema(conn, OWNER_ROLE, list(GROUP_ROLES.values()), SCHEMA, SCHEMA_USAGE_ROLES)
+    return created + ensure_roles_and_schema(conn, metrics.OWNER_ROLE, (metrics.WRITER_GROUP, metrics.READER_GROUP),
+                                             metrics.SCHEMA, metrics.SCHEMA_USAGE_ROLES)
 
 
 def pending_migrations(conn: psycopg.Connection, migrations: list[Migration]) -> list[Migration]:
@@ -177,7 +188,7 @@ def migrate(dsn: str, settings: AuditSettings, directory: Path = MIGRATIONS_DIR)
             with conn.transaction():
                 conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
                 check_supabase(conn)
-                created = ensure_ops_roles(conn) + ensure_metrics_objects(conn)
+                created = ensure_ops_roles(conn)
                 if not _exists(conn, "select 1 where to_regclass('ops_audit.schema_migrations') is not null"):
                     conn.execute(HISTORY_DDL)
                 pending = pending_migrations(conn, migrations)
