@@ -59,10 +59,15 @@ bench: $(STAMP) $(SYSTEM_STAMP)
 ## No bytecode: this machine's Python would compile for itself, and the layer's hash would differ per machine.
 LAYER_DIR := build/lambda-layer/psycopg
 PSYCOPG_PIN = $(shell grep -o '"psycopg\[binary\]==[^"]*"' pyproject.toml | tr -d '"')
+## The metrics job's other dependencies (infra/components/metrics.py), pinned as in pyproject.toml.
+METRICS_LAYER_DIR := build/lambda-layer/metrics
+METRICS_PINS = $(shell grep -o -E '"(urllib3|jsonschema|pydantic|PyYAML)==[^"]*"' pyproject.toml | tr -d '"')
 lambda-layer: $(STAMP)
-	rm -rf $(LAYER_DIR)
+	rm -rf $(LAYER_DIR) $(METRICS_LAYER_DIR)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-compile --target $(LAYER_DIR)/python \
 		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 --only-binary=:all: '$(PSYCOPG_PIN)'
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-compile --target $(METRICS_LAYER_DIR)/python \
+		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 --only-binary=:all: $(METRICS_PINS)
 
 clean:
 	rm -rf build .pytest_cache

@@ -57,6 +57,8 @@ class StackConfig(BaseModel):
     grafana_prometheus_datasource_uid: str = Field(
         alias="opshub:grafanaPrometheusDatasourceUid", pattern=r"^[A-Za-z0-9_-]{1,40}$"
     )
+    # Grafana's PostgreSQL datasource on Supabase (a login in ops_metrics_reader): the metrics dashboard and freshness rule.
+    grafana_metrics_datasource_uid: str = Field(alias="opshub:grafanaMetricsDatasourceUid", pattern=r"^[A-Za-z0-9_-]{1,40}$")
     pagerduty_team: NonEmpty = Field(alias="opshub:pagerdutyTeam")
     slack_channel: str = Field(alias="opshub:slackChannel", pattern=r"^#[a-z0-9_-]{1,80}$")
     secret_alarm_email: str = Field(alias="opshub:secretAlarmEmail", pattern=r"^[^@\s]+@([a-z0-9-]+\.)+[a-z]{2,63}$")

@@ -17,7 +17,8 @@ from infra.alerting_files import dashboard_url
 from infra.components.audit import OpsAudit, OpsAuditArgs
 from infra.components.auth import OpsAuth, OpsAuthArgs
 from infra.components.compliance import ComplianceJobs, ComplianceJobsArgs
-from infra.components.observability import Observability, ObservabilityArgs
+from infra.components.metrics import EngineeringMetrics, EngineeringMetricsArgs
+from infra.components.observability import DASHBOARDS_FOLDER_UID, Observability, ObservabilityArgs, team_folder_uid
 from infra.components.oncall import OnCall, OnCallArgs
 from infra.components.providers import ProviderSettings, Providers
 from infra.components.secrets import ReminderRoute, VendorSecrets, VendorSecretsArgs
@@ -26,11 +27,14 @@ from infra.derive.audit import derive_audit
 from infra.derive.auth0 import derive_auth
 from infra.derive.compliance import review_input
 from infra.derive.grafana import folder_grants
+from infra.derive.metrics import derive_metrics, freshness_rule
 from infra.derive.routing import routing_tree
 from infra.errors import UsageError
-from infra.lambda_layer import LAYER_DIR, require_lambda_layer
+from infra.lambda_layer import LAYER_DIR, METRICS_LAYER_DIR, require_lambda_layer, require_metrics_layer
 from infra.model.access import AccessModel, load_model
 from infra.model.assignments import Assignments, load_assignments
+from infra.model.metrics import MetricsCatalogue
+from infra.model.metrics import load_catalogue as load_metrics_catalogue
 from infra.model.observability import Catalogue, load_catalogue
 
 
@@ -40,11 +44,15 @@ def build(
     secrets: StackSecrets,
     catalogue: Catalogue | None = None,
     assignments: Assignments | None = None,
+    metrics_catalogue: MetricsCatalogue | None = None,
 ) -> None:
     """Declare every domain of the stack from the model, the SLO catalogue (default: alerts/),
-    the approved role assignments (default: infra/model/assignments.yaml) and config."""
+    the approved role assignments (default: infra/model/assignments.yaml), the metrics
+    catalogue (default: infra/model/metrics.yaml) and config."""
     catalogue = catalogue or load_catalogue()
     assignments = assignments or load_assignments(model)
+    metrics_catalogue = metrics_catalogue or load_metrics_catalogue(permissions=frozenset(model.permission_by_name))
+    metrics = derive_metrics(model, metrics_catalogue, config.environment, config.aws_account_id)
     providers = Providers(
         "opshub",
         ProviderSettings(
@@ -76,24 +84,8 @@ def build(
             reminder_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
         ),
     )
-    # Supabase ops_audit: schema, roles and grants, then the migrations (tables, RLS, triggers).
-    audit = OpsAudit(
-        "ops-audit",
-        OpsAuditArgs(
-            declarations=derive_audit(model, config),
-            database=config.supabase_database,
-            admin_user=config.supabase_admin_user,
-            host=config.supabase_host,
-            port=config.supabase_port,
-            admin_password=secrets["opshub:supabaseAdminPassword"],
-            login_passwords=vendor_secrets.initial_passwords,
-            provider=providers.postgresql,
-        ),
-    )
-    # What the migration files reported (e.g. "pg_cron is not enabled"), printed by `pulumi up`.
-    pulumi.export("opsAuditMigrationNotices", audit.migrations.notices)
     # Grafana: SLO alerts, their routing to PagerDuty and Slack, and the dashboards.
-    Observability(
+    observability = Observability(
         "observability",
         ObservabilityArgs(
             config=config,
@@ -107,6 +99,45 @@ def build(
             provider=providers.grafana,
         ),
     )
+    # Engineering metrics: the daily snapshot job, its bucket and database login, dashboard and freshness ticket.
+    engineering_metrics = EngineeringMetrics(
+        "engineering-metrics",
+        EngineeringMetricsArgs(
+            config=config,
+            declarations=metrics,
+            job_role=vendor_secrets.identity_roles[metrics.identity],
+            secret_arns={k: vendor_secrets.secrets[k].arn for k in (metrics.github_secret, metrics.pagerduty_secret, metrics.database_secret)},
+            login_password=vendor_secrets.initial_passwords[metrics.login.name],
+            database=config.supabase_database,
+            admin_user=config.supabase_admin_user,
+            psycopg_layer_arn=vendor_secrets.layer.arn,
+            alarm_topic_arn=vendor_secrets.alarm_topic.arn,
+            dashboard_json=dashboards.engineering_metrics_json(metrics_catalogue),
+            dashboards_folder_uid=observability.folders[DASHBOARDS_FOLDER_UID].uid,
+            alert_folder_uid=observability.folders[team_folder_uid(catalogue.oncall.default_team)].uid,
+            freshness=freshness_rule(metrics, catalogue.oncall.default_team, catalogue.oncall.runbook_url),
+            aws_provider=providers.aws,
+            postgresql_provider=providers.postgresql,
+            grafana_provider=providers.grafana,
+        ),
+    )
+    # Supabase ops_audit: schema, roles and grants, then the migrations (tables, RLS, triggers).
+    audit = OpsAudit(
+        "ops-audit",
+        OpsAuditArgs(
+            declarations=derive_audit(model, config, metrics_read_roles=metrics.read_roles),
+            database=config.supabase_database,
+            admin_user=config.supabase_admin_user,
+            host=config.supabase_host,
+            port=config.supabase_port,
+            admin_password=secrets["opshub:supabaseAdminPassword"],
+            login_passwords=vendor_secrets.initial_passwords,
+            provider=providers.postgresql,
+            migrations_after=tuple(engineering_metrics.database_resources),
+        ),
+    )
+    # What the migration files reported (e.g. "pg_cron is not enabled"), printed by `pulumi up`.
+    pulumi.export("opsAuditMigrationNotices", audit.migrations.notices)
     # Compliance: the monthly access review and audit export, and the locked archive they write.
     ComplianceJobs(
         "compliance",
@@ -128,7 +159,7 @@ def main() -> None:
     build(config_from_pulumi(), load_model(), StackSecrets())
 
 
-def run_for_pulumi(layer_dir: Path = LAYER_DIR) -> None:
+def run_for_pulumi(layer_dir: Path = LAYER_DIR, metrics_layer_dir: Path = METRICS_LAYER_DIR) -> None:
     """What `pulumi preview` and `pulumi up` run (infra/__main__.py).
 
     A user error (config, access model, the unbuilt Lambda layer) ends the run as a
@@ -137,6 +168,7 @@ def run_for_pulumi(layer_dir: Path = LAYER_DIR) -> None:
     """
     try:
         require_lambda_layer(layer_dir)
+        require_metrics_layer(metrics_layer_dir)
         main()
     except UsageError as exc:
         raise pulumi.RunError(exc.render()) from None

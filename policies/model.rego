@@ -17,6 +17,14 @@ model := {
 				"supabase/ops-audit-exporter"
 			]
 		},
+		"metrics-job": {
+			"api_permissions": [],
+			"reads_secrets": [
+				"github/metrics-token",
+				"pagerduty/metrics-api-key",
+				"supabase/ops-metrics-writer"
+			]
+		},
 		"ops-hub-runtime": {
 			"api_permissions": [
 				"analytics:read",
@@ -226,6 +234,11 @@ model := {
 			"max_rotation_days": 90,
 			"vendor": "auth0"
 		},
+		"github/metrics-token": {
+			"database_credential": false,
+			"max_rotation_days": 90,
+			"vendor": "github"
+		},
 		"grafana/service-account-token": {
 			"database_credential": false,
 			"max_rotation_days": 90,
@@ -235,6 +248,11 @@ model := {
 			"database_credential": false,
 			"max_rotation_days": 90,
 			"vendor": "listmonk"
+		},
+		"pagerduty/metrics-api-key": {
+			"database_credential": false,
+			"max_rotation_days": 90,
+			"vendor": "pagerduty"
 		},
 		"pagerduty/routing-key": {
 			"database_credential": false,
@@ -277,6 +295,11 @@ model := {
 			"vendor": "supabase"
 		},
 		"supabase/ops-hub-writer": {
+			"database_credential": true,
+			"max_rotation_days": 30,
+			"vendor": "supabase"
+		},
+		"supabase/ops-metrics-writer": {
 			"database_credential": true,
 			"max_rotation_days": 30,
 			"vendor": "supabase"

@@ -14,13 +14,22 @@ import pytest
 
 from infra import program
 from infra.errors import ConfigError, UsageError
-from infra.lambda_layer import pinned_psycopg, require_lambda_layer
+from infra.lambda_layer import METRICS_LAYER_PACKAGES, pinned_package, pinned_psycopg, require_lambda_layer, require_metrics_layer
 
 
 def built_layer(root: Path, psycopg_version: str) -> Path:
     """The dist-info directories `make lambda-layer` leaves behind."""
     for package in ("psycopg", "psycopg_binary"):
         (root / "python" / f"{package}-{psycopg_version}.dist-info").mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
+def metrics_layer(tmp_path: Path) -> Path:
+    """The metrics job's layer as `make lambda-layer` leaves it: the pinned versions' dist-info directories."""
+    root = tmp_path / "metrics"
+    for package in METRICS_LAYER_PACKAGES:
+        (root / "python" / f"{package}-{pinned_package(package)}.dist-info").mkdir(parents=True)
     return root
 
 
@@ -53,20 +62,20 @@ def test_a_layer_built_for_another_psycopg_is_refused_naming_what_it_holds(tmp_p
     assert main_calls == []
 
 
-def test_with_the_pinned_layer_the_program_runs(tmp_path: Path, main_calls: list[str]) -> None:
-    program.run_for_pulumi(built_layer(tmp_path, pinned_psycopg()))
+def test_with_the_pinned_layer_the_program_runs(tmp_path: Path, main_calls: list[str], metrics_layer: Path) -> None:
+    program.run_for_pulumi(built_layer(tmp_path / "psycopg", pinned_psycopg()), metrics_layer)
 
     assert main_calls == ["main"]
 
 
-def test_a_config_error_reaches_the_cli_as_its_message_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_config_error_reaches_the_cli_as_its_message_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, metrics_layer: Path) -> None:
     def bad_config() -> None:
         raise ConfigError("Pulumi.prod.yaml", ["opshub:awsRegion: missing"])
 
     monkeypatch.setattr(program, "main", bad_config)
 
     with pytest.raises(pulumi.RunError) as raised:
-        program.run_for_pulumi(built_layer(tmp_path, pinned_psycopg()))
+        program.run_for_pulumi(built_layer(tmp_path / "psycopg", pinned_psycopg()), metrics_layer)
 
     assert str(raised.value) == "Pulumi.prod.yaml: 1 problem\n  - opshub:awsRegion: missing"
     assert raised.value.__suppress_context__, "the CLI must not print the ConfigError's traceback too"
@@ -87,3 +96,17 @@ def test_a_pyproject_without_a_readable_pin_is_named(tmp_path: Path, text: str |
         require_lambda_layer(tmp_path, pyproject)
     assert raised.value.source == str(pyproject)
     assert raised.value.problems[0].startswith(problem)
+
+
+def test_without_the_metrics_layer_nothing_runs(tmp_path: Path, main_calls: list[str]) -> None:
+    with pytest.raises(pulumi.RunError) as raised:
+        program.run_for_pulumi(built_layer(tmp_path / "psycopg", pinned_psycopg()), tmp_path / "metrics")
+    assert "the metrics Lambda layer lacks" in str(raised.value) and "run `make lambda-layer`" in str(raised.value)
+    assert main_calls == []
+
+
+def test_a_metrics_layer_of_another_version_is_refused(metrics_layer: Path) -> None:
+    old = next((metrics_layer / "python").glob("jsonschema-*.dist-info"))
+    old.rename(old.with_name("jsonschema-4.0.0.dist-info"))
+    with pytest.raises(UsageError, match="lacks jsonschema=="):
+        require_metrics_layer(metrics_layer)

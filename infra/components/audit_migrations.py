@@ -21,7 +21,7 @@ from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider,
 from infra.derive.audit import AuditSettings
 
 # Inputs whose change means "run the runner again".
-TRIGGER_INPUTS = ("digests", "rolesClaim", "opsRoles", "readAllRoles", "actions", "rolePermissions")
+TRIGGER_INPUTS = ("digests", "rolesClaim", "opsRoles", "readAllRoles", "actions", "rolePermissions", "metricsReadRoles")
 
 
 def settings_inputs(settings: AuditSettings) -> dict[str, Any]:
@@ -30,6 +30,7 @@ def settings_inputs(settings: AuditSettings) -> dict[str, Any]:
         "rolesClaim": settings.roles_claim,
         "opsRoles": list(settings.ops_roles),
         "readAllRoles": list(settings.read_all_roles),
+        "metricsReadRoles": list(settings.metrics_read_roles),
         # action -> permission, and role -> permissions: maps, so a diff names what changed.
         "actions": dict(settings.actions),
         "rolePermissions": {
@@ -45,6 +46,7 @@ def _settings(props: dict[str, Any]) -> AuditSettings:
         read_all_roles=tuple(props["readAllRoles"]),
         actions=tuple(sorted(props["actions"].items())),
         role_permissions=tuple((role, p) for role, perms in sorted(props["rolePermissions"].items()) for p in perms),
+        metrics_read_roles=tuple(props.get("metricsReadRoles") or ()),
     )
 
 

@@ -24,9 +24,9 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
+from infra.components.aws_blocks import customer_key, lambda_schedule, private_bucket
 from infra.components.secrets import LAMBDA_DIR, LAMBDA_RUNTIME, LOG_RETENTION_DAYS, ReminderRoute
 from infra.config import StackConfig
-from infra.derive import iam
 from infra.derive.compliance import (
     DORMANT_DAYS,
     EXPORT_PREFIX,
@@ -117,79 +117,24 @@ class ComplianceJobs(pulumi.ComponentResource):
     def _key(self) -> aws.kms.Key:
         cfg = self._args.config
         jobs = pulumi.Output.all(self._args.review_role.arn, self._args.export_role.arn)
-        key = aws.kms.Key(
-            f"{self._name}-key",
-            description=f"Ops Hub {cfg.environment} compliance archive and notices",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=jobs.apply(lambda arns: archive_key_policy(cfg.aws_account_id, cfg.aws_region, arns).to_json()),
-            opts=self._child,
+        return customer_key(
+            f"{self._name}-key", f"{self._prefix}-compliance", f"Ops Hub {cfg.environment} compliance archive and notices",
+            jobs.apply(lambda arns: archive_key_policy(cfg.aws_account_id, cfg.aws_region, arns).to_json()), self._child,
         )
-        aws.kms.Alias(f"{self._name}-key-alias", name=f"alias/{self._prefix}-compliance", target_key_id=key.arn, opts=self._child)
-        return key
 
     def _bucket(self) -> aws.s3.Bucket:
         cfg = self._args.config
-        # Compliance-mode locks cannot be lifted, so the bucket is protected from `pulumi destroy` too.
-        bucket = aws.s3.Bucket(
+        archive = private_bucket(
             f"{self._name}-archive",
-            bucket=f"{self._prefix}-compliance-{cfg.aws_account_id}",
-            object_lock_enabled=True,
-            force_destroy=False,
-            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(protect=True)),
+            f"{self._prefix}-compliance-{cfg.aws_account_id}",
+            self.key.arn,
+            lambda arn: archive_bucket_policy(arn, cfg.aws_account_id).to_json(),
+            self._child,
+            lock_days=self._args.retention_days,
         )
-        self.versioning = aws.s3.BucketVersioning(
-            f"{self._name}-archive-versioning",
-            bucket=bucket.bucket,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self._child,
-        )
-        self.object_lock = aws.s3.BucketObjectLockConfiguration(
-            f"{self._name}-archive-lock",
-            bucket=bucket.bucket,
-            object_lock_enabled="Enabled",
-            rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
-                default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                    mode="COMPLIANCE", days=self._args.retention_days
-                ),
-            ),
-            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=[self.versioning])),
-        )
-        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{self._name}-archive-encryption",
-            bucket=bucket.bucket,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=self._child,
-        )
-        self.public_access = aws.s3.BucketPublicAccessBlock(
-            f"{self._name}-archive-public-access",
-            bucket=bucket.bucket,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._child,
-        )
-        self.ownership = aws.s3.BucketOwnershipControls(
-            f"{self._name}-archive-ownership",
-            bucket=bucket.bucket,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self._child,
-        )
-        self.bucket_policy = aws.s3.BucketPolicy(
-            f"{self._name}-archive-policy",
-            bucket=bucket.bucket,
-            policy=bucket.arn.apply(lambda arn: archive_bucket_policy(arn, cfg.aws_account_id).to_json()),
-            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=[self.public_access])),
-        )
-        return bucket
+        self.versioning, self.object_lock, self.encryption = archive.versioning, archive.object_lock, archive.encryption
+        self.public_access, self.ownership, self.bucket_policy = archive.public_access, archive.ownership, archive.policy
+        return archive.bucket
 
     def _topic(self) -> aws.sns.Topic:
         topic = aws.sns.Topic(
@@ -253,29 +198,5 @@ class ComplianceJobs(pulumi.ComponentResource):
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
             opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=[logs, policy])),
         )
-        scheduler = aws.iam.Role(
-            f"{base}-scheduler-role",
-            name=f"{function_name}-scheduler",
-            assume_role_policy=iam.assume_role_policy("scheduler.amazonaws.com", cfg.aws_account_id).to_json(),
-            opts=self._child,
-        )
-        aws.iam.RolePolicy(
-            f"{base}-scheduler-policy",
-            role=scheduler.id,
-            policy=function.arn.apply(lambda arn: iam.scheduler_invoke_policy(arn).to_json()),
-            opts=self._child,
-        )
-        aws.scheduler.Schedule(
-            f"{base}-schedule",
-            name=function_name,
-            schedule_expression=schedule,
-            schedule_expression_timezone="UTC",
-            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
-            target=aws.scheduler.ScheduleTargetArgs(
-                arn=function.arn,
-                role_arn=scheduler.arn,
-                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_retry_attempts=2),
-            ),
-            opts=self._child,
-        )
+        lambda_schedule(base, function_name, schedule, function, cfg.aws_account_id, self._child)
         return function

@@ -37,6 +37,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 from pydantic import BaseModel, ConfigDict
 
+from infra.components.aws_blocks import LAMBDA_RUNTIME, lambda_error_alarm, lambda_layer
 from infra.config import REPO_ROOT, StackConfig
 from infra.derive import iam
 from infra.derive.secrets import (
@@ -56,7 +57,6 @@ from infra.lambda_layer import LAYER_DIR
 from infra.model.access import AccessModel
 
 LAMBDA_DIR = REPO_ROOT / "infra" / "lambdas"
-LAMBDA_RUNTIME = "python3.12"
 ROTATION_HANDLER = "rotate_postgres.lambda_handler"
 REMINDER_HANDLER = "secret_age.lambda_handler"
 LOG_RETENTION_DAYS = 365
@@ -135,14 +135,9 @@ class VendorSecrets(pulumi.ComponentResource):
         self.identity_policies = {
             ip.identity: self._reader_policy(ip) for ip in identity_plans(args.model, cfg.environment)
         }
-        self.layer = aws.lambda_.LayerVersion(
-            f"{name}-psycopg-layer",
-            layer_name=f"{self._prefix}-psycopg",
-            code=pulumi.FileArchive(str(args.layer_dir)),
-            compatible_runtimes=[LAMBDA_RUNTIME],
-            compatible_architectures=["x86_64"],
-            description="psycopg[binary] pinned in pyproject.toml, built by `make lambda-layer`",
-            opts=self._child,
+        self.layer = lambda_layer(
+            f"{name}-psycopg-layer", f"{self._prefix}-psycopg", str(args.layer_dir),
+            "psycopg[binary] pinned in pyproject.toml, built by `make lambda-layer`", self._child,
         )
         self.rotation_functions: dict[str, aws.lambda_.Function] = {}
         self.rotations = {p.key: self._rotation(p) for p in rotated}
@@ -425,19 +420,11 @@ class VendorSecrets(pulumi.ComponentResource):
 
     def _error_alarm(self, plan: SecretPlan) -> aws.cloudwatch.MetricAlarm:
         """A failed rotation step tickets the same day, long before the secret-age alarm would."""
-        return aws.cloudwatch.MetricAlarm(
+        return lambda_error_alarm(
             f"{self._name}-rotate-{plan.slug}-errors",
-            name=f"{self._prefix}-rotation-errors-{plan.slug}",
-            alarm_description=f"Rotation of {plan.name} failed; AWSCURRENT still works. See {RUNBOOK}",
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions={"FunctionName": self.rotation_functions[plan.key].name},
-            statistic="Sum",
-            period=3600,
-            evaluation_periods=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            threshold=1,
-            treat_missing_data="notBreaching",  # no invocation, no error
-            alarm_actions=[self.alarm_topic.arn],
-            opts=self._child,
+            f"{self._prefix}-rotation-errors-{plan.slug}",
+            f"Rotation of {plan.name} failed; AWSCURRENT still works. See {RUNBOOK}",
+            self.rotation_functions[plan.key],
+            self.alarm_topic.arn,
+            self._child,
         )

@@ -23,7 +23,7 @@ tests/audit/test_derive.py checks that the two agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
@@ -84,6 +84,8 @@ class AuditSettings:
     actions: tuple[tuple[str, str], ...]
     # (role, permission) for every permission each ops role holds.
     role_permissions: tuple[tuple[str, str], ...]
+    # ops_metrics.settings (infra/migrations/metrics_settings.py): the ops roles that read snapshots.
+    metrics_read_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def audit_settings(model: AccessModel, roles_claim: str) -> AuditSettings:
 
 
 def login_users(model: AccessModel) -> tuple[DbRole, ...]:
-    """One LOGIN role per secret with a database_user, member of its group only."""
+    """One LOGIN role per secret with a database_user in an ops_audit group, member of that group only."""
     return tuple(
         DbRole(
             name=s.database_user,
@@ -127,11 +129,11 @@ def login_users(model: AccessModel) -> tuple[DbRole, ...]:
             purpose=f"login of secret {s.key}",
         )
         for s in model.secrets
-        if s.database_user and s.database_group
+        if s.database_user and s.database_group in GROUP_ROLES
     )
 
 
-def derive_audit(model: AccessModel, config: StackConfig) -> AuditDecl:
+def derive_audit(model: AccessModel, config: StackConfig, metrics_read_roles: tuple[str, ...] = ()) -> AuditDecl:
     groups = tuple(DbRole(name=role, login=False, purpose=f"{kind} group") for kind, role in GROUP_ROLES.items())
     return AuditDecl(
         schema=SCHEMA,
@@ -142,7 +144,7 @@ def derive_audit(model: AccessModel, config: StackConfig) -> AuditDecl:
         # Maintenance functions (partitions, detach) must not be executable by
         # PUBLIC; PostgreSQL's default would grant EXECUTE to everyone.
         default_privileges=(DefaultPrivilege(role="public", object_type="function", privileges=()),),
-        settings=audit_settings(model, config.roles_claim),
+        settings=replace(audit_settings(model, config.roles_claim), metrics_read_roles=metrics_read_roles),
     )
 
 

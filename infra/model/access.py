@@ -117,8 +117,9 @@ class SecretSpec(_Strict):
     rotation: Literal["lambda", "reminder"]
     rotation_days: int = Field(ge=1)
     database_user: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]*$")
-    # The ops_audit group role `database_user` inherits (infra/derive/audit.py).
-    database_group: Literal["writer", "reader"] | None = None
+    # The group role `database_user` inherits: ops_audit's (infra/derive/audit.py) or
+    # ops_metrics' snapshot writer (infra/derive/metrics.py).
+    database_group: Literal["writer", "reader", "metrics_writer"] | None = None
     # `lambda` rotation: the key of the secret whose login can ALTER ROLE `database_user`.
     master: str | None = None
     # What the credential may do at its vendor, in the vendor's words (infra/model/vendor_scopes.py).
@@ -286,7 +287,7 @@ def _check_secrets(model: AccessModel) -> list[str]:
         if (secret.rotation == "lambda") != (secret.database_user is not None):
             problems.append(f"{where}: lambda rotation needs database_user, and only lambda rotation may name one")
         if (secret.database_user is None) != (secret.database_group is None):
-            problems.append(f"{where}: database_user and database_group (writer or reader) go together")
+            problems.append(f"{where}: database_user and database_group (writer, reader or metrics_writer) go together")
         problems += _check_master(model, secret)
     problems += [
         f"integration {i.name!r}: has no secret; declare its credential under secrets (vendor: {i.name})"

@@ -315,6 +315,29 @@ def _vend_001(rs: Resources) -> None:
     secret_named(rs, "/plausible/api-key")["properties"]["tags"]["vendor-key-type"] = "sites-api"
 
 
+def metrics_job_policy(resources: Resources) -> dict[str, Any]:
+    """The metrics job's own policy: the RolePolicy that lets it put snapshots."""
+    return next(r for r in where(resources, "aws:iam/rolePolicy:RolePolicy") if "/snapshots/*" in r["properties"]["policy"])
+
+
+def _stor_001(rs: Resources) -> None:
+    bucket = first(rs, "aws:s3/bucket:Bucket", bucket="ops-hub-prod-metrics-210987654321")
+    block = next(b for b in where(rs, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock") if bucket["urn"] in b["propertyDependencies"]["bucket"])
+    block["properties"]["blockPublicPolicy"] = False
+
+
+def _stor_002(rs: Resources) -> None:
+    def whole_bucket(doc: dict[str, Any]) -> None:
+        statement = next(s for s in doc["Statement"] if s["Sid"] == "WriteOwnPrefix")
+        statement["Resource"] = [r.split("/", 1)[0] + "/*" for r in statement["Resource"]]
+
+    edit_policy(metrics_job_policy(rs), whole_bucket)
+
+
+def _met_001(rs: Resources) -> None:
+    first(rs, "postgresql:index/grant:Grant", schema="ops_metrics", role="authenticated")["properties"]["role"] = "anon"
+
+
 MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-AUTH-001": _auth_001,
     "OPS-AUTH-002": _auth_002,
@@ -363,4 +386,7 @@ MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-XC-002": _xc_002,
     "OPS-XC-003": _xc_003,
     "OPS-VEND-001": _vend_001,
+    "OPS-STOR-001": _stor_001,
+    "OPS-STOR-002": _stor_002,
+    "OPS-MET-001": _met_001,
 }

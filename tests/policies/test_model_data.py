@@ -25,7 +25,7 @@ def test_roles_carry_read_only_and_privileged_from_the_model(access_model_data: 
 def test_rotation_limit_is_30_days_for_database_credentials_else_90(access_model_data: dict) -> None:
     secrets = policy_model_data(parse_model(access_model_data), load_catalogue())["secrets"]
     database = {key for key, s in secrets.items() if s["database_credential"]}
-    assert database == {"supabase/ops-hub-writer", "supabase/ops-audit-exporter"}
+    assert database == {"supabase/ops-hub-writer", "supabase/ops-audit-exporter", "supabase/ops-metrics-writer"}
     assert {secrets[k]["max_rotation_days"] for k in database} == {DATABASE_ROTATION_LIMIT_DAYS}
     assert {s["max_rotation_days"] for k, s in secrets.items() if k not in database} == {VENDOR_ROTATION_LIMIT_DAYS}
 

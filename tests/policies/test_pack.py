@@ -36,7 +36,7 @@ def test_the_pack_is_a_native_opa_pack() -> None:
     assert all("import rego.v1" in text for text in pack.modules.values()), "every module is Rego v1"
     assert len(pack.rules) >= 29
     areas = {r.id.split("-")[1] for r in pack.rules}
-    assert areas == {"AUTH", "PG", "AWS", "OBS", "XC", "VEND"}
+    assert areas == {"AUTH", "PG", "AWS", "OBS", "XC", "VEND", "STOR", "MET"}
 
 
 def test_one_check_per_file() -> None:
