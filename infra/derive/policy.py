@@ -1,24 +1,61 @@
-"""What the policy pack needs to know from the access model, as plain data.
+"""What the policy pack needs to know from the access model and the stack config, as plain data.
 
 The pack reads it as `data.opshub.model` from the generated policies/model.rego
 (pulumi-policy-opa loads only .rego files from the pack, so a data.json would be
-invisible to `pulumi preview --policy-pack policies`).
+invisible to `pulumi preview --policy-pack policies`). Allowed values and limits
+come from here, never as constants repeated in Rego.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from infra import config as stack_limits
+from infra.derive import auth0
+from infra.derive.auth_logs import EVIDENCE_RETENTION_DAYS
 from infra.model.access import AccessModel
+
+if TYPE_CHECKING:
+    from infra.config import StackConfig
 
 # Longest rotation period a secret may have: automatically rotated database
 # credentials at most 30 days, credentials rolled by hand at most 90.
 DATABASE_ROTATION_LIMIT_DAYS = 30
 VENDOR_ROTATION_LIMIT_DAYS = 90
+# AWS-managed policies broad enough to be an escalation path on any role (Cloudsplaining's
+# "privilege escalation / resource exposure" classes); glob patterns over the policy name.
+BROAD_MANAGED_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "*FullAccess")
 
 
-def policy_model_data(model: AccessModel) -> dict[str, Any]:
-    """The model facts the rules need: permissions, roles, SoD pairs, identities, secrets."""
+def _auth0_data(model: AccessModel, config: StackConfig) -> dict[str, Any]:
+    settings = auth0.action_settings(model, config.claims_namespace)
+    return {
+        "application": model.sign_in.application.name,
+        "connections": {c.name: sorted(c.clients) for c in model.sign_in.connections},
+        "mfa_factors": sorted(f.name for f in model.mfa_factors),
+        "signing_algorithms": list(auth0.SIGNING_ALGORITHMS),
+        "machine_grant_types": list(auth0.MACHINE_GRANT_TYPES),
+        "machine_app_type": auth0.MACHINE_APP_TYPE,
+        "machine_auth_methods": list(auth0.MACHINE_AUTH_METHODS),
+        "ops_app_type": auth0.OPS_APP_TYPE,
+        "ops_grant_types": list(stack_limits.OPS_GRANT_TYPES),
+        "ops_auth_method": auth0.OPS_AUTH_METHOD,
+        "action_runtimes": list(auth0.ACTION_RUNTIMES),
+        "action_settings": settings.document(),
+        "password_policies": list(auth0.PASSWORD_POLICIES),
+        "password_min_length": auth0.PASSWORD_MIN_LENGTH,
+        "session_max_idle_hours": stack_limits.SESSION_IDLE_HOURS[1],
+        "session_max_absolute_hours": stack_limits.SESSION_ABSOLUTE_HOURS[1],
+        "brute_force_shields": list(auth0.BRUTE_FORCE_SHIELDS),
+        "suspicious_ip_shields": list(auth0.SUSPICIOUS_IP_SHIELDS),
+        "breached_password_shields": list(auth0.BREACHED_PASSWORD_SHIELDS),
+        "breached_password_signup_shields": list(auth0.BREACHED_PASSWORD_SIGNUP_SHIELDS),
+        "tenant_owned": config.auth0_tenant_owned,
+    }
+
+
+def policy_model_data(model: AccessModel, config: StackConfig) -> dict[str, Any]:
+    """The model facts the rules need: permissions, roles, SoD pairs, identities, secrets, Auth0 and AWS limits."""
     return {
         "permissions": {p.name: {"writes": p.writes, "privileged": p.privileged} for p in model.permissions},
         "roles": {
@@ -32,7 +69,11 @@ def policy_model_data(model: AccessModel) -> dict[str, Any]:
         },
         "sod_pairs": [list(pair.permissions) for pair in model.segregation_of_duties],
         "identities": {
-            i.name: {"api_permissions": sorted(i.api_permissions), "reads_secrets": sorted(i.reads_secrets)}
+            i.name: {
+                "api_permissions": sorted(i.api_permissions),
+                "management_api_scopes": sorted(i.management_api_scopes),
+                "reads_secrets": sorted(i.reads_secrets),
+            }
             for i in model.identities
         },
         "secrets": {
@@ -41,8 +82,17 @@ def policy_model_data(model: AccessModel) -> dict[str, Any]:
                 "max_rotation_days": DATABASE_ROTATION_LIMIT_DAYS
                 if s.database_user is not None
                 else VENDOR_ROTATION_LIMIT_DAYS,
+                "rotation": s.rotation,
+                "master": s.master or "",
+                "stored_by_pulumi": s.stored_by_pulumi,
             }
             for s in model.secrets
         },
         "vendor_rotation_limit_days": VENDOR_ROTATION_LIMIT_DAYS,
+        "auth0": _auth0_data(model, config),
+        "aws": {
+            "deploy_role_arn": config.deploy_role_arn,
+            "broad_managed_policies": list(BROAD_MANAGED_POLICIES),
+            "evidence_retention_days": EVIDENCE_RETENTION_DAYS,
+        },
     }

@@ -29,7 +29,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from infra.derive.audit import GROUP_ROLES, OWNER_ROLE, SCHEMA, SCHEMA_USAGE_ROLES, AuditSettings
+from infra.derive.audit import LOGIN_GROUPS, OWNER_ROLE, SCHEMA, SCHEMA_USAGE_ROLES, AuditSettings
 from infra.migrations.files import MIGRATIONS_DIR, Migration, MigrationError, load_migrations
 
 # pg_advisory_xact_lock key: the first 8 bytes of sha256("opshub:ops_audit:migrations").
@@ -86,7 +86,7 @@ def check_supabase(conn: psycopg.Connection) -> None:
 def ensure_ops_roles(conn: psycopg.Connection) -> list[str]:
     """Create missing NOLOGIN ops_audit roles, the admin's membership in the owner, and the schema."""
     created = []
-    for role in (OWNER_ROLE, *GROUP_ROLES.values()):
+    for role in (OWNER_ROLE, *LOGIN_GROUPS.values()):
         if not _exists(conn, "select 1 from pg_roles where rolname = %s", role):
             conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
             created.append(f"role {role}")
