@@ -16,6 +16,7 @@ import dashboards
 from infra.alerting_files import dashboard_url
 from infra.components.audit import OpsAudit, OpsAuditArgs
 from infra.components.auth import OpsAuth, OpsAuthArgs
+from infra.components.auth_logs import AuthLogs, AuthLogsArgs
 from infra.components.compliance import ComplianceJobs, ComplianceJobsArgs
 from infra.components.observability import Observability, ObservabilityArgs
 from infra.components.oncall import OnCall, OnCallArgs
@@ -25,6 +26,7 @@ from infra.config import StackConfig, StackSecrets, config_from_pulumi
 from infra.derive.audit import derive_audit
 from infra.derive.auth0 import derive_auth
 from infra.derive.auth0 import expected_tenant_protections
+from infra.derive.auth_logs import derive_auth_logs
 from infra.derive.compliance import COMPLIANCE_JOBS, job_function_name, review_input
 from infra.derive.grafana import folder_grants
 from infra.derive.routing import routing_tree
@@ -83,6 +85,17 @@ def build(
             },
             identity_functions={job.identity: job_function_name(config.environment, job.job) for job in COMPLIANCE_JOBS},
             reminder_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
+        ),
+    )
+    # AWS: the Auth0 tenant's logs kept as evidence, and a ticket on a burst of operators' failures.
+    AuthLogs(
+        "auth-logs",
+        AuthLogsArgs(
+            config=config,
+            declarations=derive_auth_logs(model, config.environment),
+            provider=providers.aws,
+            partner_event_source=auth.log_stream.sink.aws_partner_event_source,
+            ticket_topic_arn=vendor_secrets.alarm_topic.arn,
         ),
     )
     # Supabase ops_audit: schema, roles and grants, then the migrations (tables, RLS, triggers).

@@ -19,7 +19,9 @@ Creates, all with the explicit Auth0 provider:
 - the operators' database `Connection`s (signup off, strong password policy) and their
   `ConnectionClients` (exactly the /ops application);
 - where the stack owns the tenant: `Tenant` (session lifetimes, no dynamic client registration,
-  logout URLs of /ops, no default audience) and `AttackProtection`.
+  logout URLs of /ops, no default audience) and `AttackProtection`;
+- a `LogStream` of every tenant log to an EventBridge partner event source in the stack's AWS
+  account (AuthLogs keeps them; `log_stream.sink.aws_partner_event_source` names the source).
 Removing a role or permission from the model removes its declaration, so Pulumi deletes it.
 """
 
@@ -155,6 +157,13 @@ class OpsAuth(pulumi.ComponentResource):
         self.connections = {c.name: self._connection(name, c, decl.ops_app.name, child) for c in decl.connections}
         self.tenant = self._tenant(name, decl.tenant, child) if decl.tenant else None
         self.attack_protection = self._attack_protection(name, child) if decl.tenant else None
+        self.log_stream = auth0.LogStream(
+            f"{name}-log-stream",
+            name="ops-hub-eventbridge",
+            type="eventbridge",
+            sink=auth0.LogStreamSinkArgs(aws_account_id=decl.log_stream.aws_account_id, aws_region=decl.log_stream.aws_region),
+            opts=child,
+        )
         self.register_outputs(
             {
                 "apiIdentifier": self.api.identifier,

@@ -181,6 +181,14 @@ class TenantDecl:
 
 
 @dataclass(frozen=True)
+class LogStreamDecl:
+    """Every tenant log to an EventBridge partner event source in the stack's account (infra/derive/auth_logs.py)."""
+
+    aws_account_id: str
+    aws_region: str
+
+
+@dataclass(frozen=True)
 class AuthDeclarations:
     api_identifier: str
     token_lifetime: int
@@ -194,6 +202,7 @@ class AuthDeclarations:
     connections: tuple[ConnectionDecl, ...]
     # None where another team owns the tenant: see expected_tenant_protections().
     tenant: TenantDecl | None
+    log_stream: LogStreamDecl
 
 
 def needs_phishing_resistant(model: AccessModel, role: Role) -> bool:
@@ -344,4 +353,5 @@ def derive_auth(model: AccessModel, config: StackConfig) -> AuthDeclarations:
         ops_app=ops_app(model, config),
         connections=connections(model),
         tenant=tenant(config),
+        log_stream=LogStreamDecl(aws_account_id=config.aws_account_id, aws_region=config.aws_region),
     )
