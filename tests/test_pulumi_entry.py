@@ -14,13 +14,15 @@ import pytest
 
 from infra import program
 from infra.errors import ConfigError, UsageError
-from infra.lambda_layer import pinned_psycopg, require_lambda_layer
+from infra.lambda_layer import LAYER_REQUIREMENTS, layer_pins, pinned_psycopg, require_lambda_layer
 
 
-def built_layer(root: Path, psycopg_version: str) -> Path:
+def built_layer(root: Path, psycopg_version: str, cryptography_version: str | None = None) -> Path:
     """The dist-info directories `make lambda-layer` leaves behind."""
-    for package in ("psycopg", "psycopg_binary"):
-        (root / "python" / f"{package}-{psycopg_version}.dist-info").mkdir(parents=True)
+    versions = {"psycopg[binary]": psycopg_version, "cryptography": cryptography_version or layer_pins()["cryptography"]}
+    for requirement, distributions in LAYER_REQUIREMENTS.items():
+        for package in distributions:
+            (root / "python" / f"{package}-{versions[requirement]}.dist-info").mkdir(parents=True)
     return root
 
 
@@ -31,8 +33,8 @@ def main_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_the_pin_is_the_psycopg_installed_from_pyproject() -> None:
-    assert pinned_psycopg() == version("psycopg")
+def test_the_pins_are_what_is_installed_from_pyproject() -> None:
+    assert layer_pins() == {"psycopg[binary]": version("psycopg"), "cryptography": version("cryptography")}
 
 
 def test_without_the_layer_nothing_runs_and_the_error_names_the_build_command(tmp_path: Path, main_calls: list[str]) -> None:
@@ -49,6 +51,14 @@ def test_a_layer_built_for_another_psycopg_is_refused_naming_what_it_holds(tmp_p
     layer = built_layer(tmp_path, "3.0.1")
 
     with pytest.raises(pulumi.RunError, match=r"found psycopg-3\.0\.1\.dist-info, psycopg_binary-3\.0\.1\.dist-info"):
+        program.run_for_pulumi(layer)
+    assert main_calls == []
+
+
+def test_a_layer_without_the_pinned_cryptography_is_refused(tmp_path: Path, main_calls: list[str]) -> None:
+    layer = built_layer(tmp_path, pinned_psycopg(), "41.0.0")
+
+    with pytest.raises(pulumi.RunError, match=r"the cryptography .* Lambda layer is not built .*found cryptography-41\.0\.0"):
         program.run_for_pulumi(layer)
     assert main_calls == []
 
@@ -75,8 +85,8 @@ def test_a_config_error_reaches_the_cli_as_its_message_alone(tmp_path: Path, mon
 @pytest.mark.parametrize(("text", "problem"), [
     ('[project]\nname = "x"\ndependencies = ["psycopg>=3"]\n', "expected exactly one `psycopg[binary]==VERSION` dependency"),
     ('[tool.x]\ny = 1\n', "expected exactly one `psycopg[binary]==VERSION` dependency"),
-    ("[project\n", "cannot read the pinned psycopg: "),
-    (None, "cannot read the pinned psycopg: "),
+    ("[project\n", "cannot read the layer's pins: "),
+    (None, "cannot read the layer's pins: "),
 ], ids=["no pin", "no project table", "not TOML", "missing file"])
 def test_a_pyproject_without_a_readable_pin_is_named(tmp_path: Path, text: str | None, problem: str) -> None:
     pyproject = tmp_path / "pyproject.toml"

@@ -160,7 +160,7 @@ class VendorSecrets(pulumi.ComponentResource):
             code=pulumi.FileArchive(str(args.layer_dir)),
             compatible_runtimes=[LAMBDA_RUNTIME],
             compatible_architectures=["x86_64"],
-            description="psycopg[binary] pinned in pyproject.toml, built by `make lambda-layer`",
+            description="psycopg[binary] and cryptography pinned in pyproject.toml, built by `make lambda-layer`",
             opts=self._child,
         )
         self.rotation_functions: dict[str, aws.lambda_.Function] = {}
