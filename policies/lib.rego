@@ -187,3 +187,60 @@ rate_days(expression) := to_number(parts[0]) if {
 	parts := split(trim_suffix(trim_prefix(expression, "rate("), ")"), " ")
 	parts[1] in {"day", "days"}
 }
+
+# ---------------------------------------------------------------------------
+# Auth0 clients: machine clients (a model identity, non-interactive, or using a
+# machine grant) and the rest, which people sign in through.
+
+auth0_client_type := "auth0:index/client:Client"
+
+auth0_clients := resources_of(auth0_client_type)
+
+is_machine_client(c) if model.identities[prop(c, "name", "")]
+
+is_machine_client(c) if prop(c, "appType", "") == model.auth0.machine_app_type
+
+is_machine_client(c) if {
+	some grant in prop(c, "grantTypes", [])
+	grant in model.auth0.machine_grant_types
+}
+
+# Auth0's defaults for tenant singletons left unset (Auth0 Management API, tenant settings).
+auth0_default_idle_session_hours := 72
+
+auth0_default_session_hours := 168
+
+is_tenant_owned if model.auth0.tenant_owned == true
+
+ops_apis := resources_of("auth0:index/resourceServer:ResourceServer")
+
+# ---------------------------------------------------------------------------
+# AWS: the statements of any IAM-shaped document, and the values a condition key is tested against.
+
+condition_values(s, key) := {v |
+	some _, tests in object.get(s, "Condition", {})
+	some k, values in tests
+	lower(k) == lower(key)
+	some v in as_array(values)
+}
+
+has_condition(s, key) if count(condition_values(s, key)) > 0
+
+# A reminder alarm that can notify someone: actions enabled, at least one action,
+# and every SNS topic among them subscribed to.
+is_notifying_alarm(alarm) if {
+	prop(alarm, "actionsEnabled", true) != false
+	count(prop(alarm, "alarmActions", [])) > 0
+	every u in referenced_urns(alarm, "alarmActions") {
+		is_subscribed_target(u)
+	}
+}
+
+is_subscribed_target(u) if resources_by_urn[u].__type != "aws:sns/topic:Topic"
+
+is_subscribed_target(u) if u in subscribed_topics
+
+subscribed_topics := {u |
+	some s in resources_of("aws:sns/topicSubscription:TopicSubscription")
+	some u in referenced_urns(s, "topic")
+}

@@ -28,6 +28,8 @@ model := {
 				"ops-auditor"
 			]
 		},
+		"action_settings_marker": "; // opshub:settings",
+		"action_settings_prefix": "const SETTINGS = ",
 		"application": "ops-web",
 		"breached_password_shields": [
 			"block",
@@ -44,6 +46,16 @@ model := {
 			"ops-operators": [
 				"ops-web"
 			]
+		},
+		"guardian_properties": {
+			"duo": "duo",
+			"email": "email",
+			"otp": "otp",
+			"phone": "phone",
+			"push": "push",
+			"recovery-code": "recoveryCode",
+			"webauthn-platform": "webauthnPlatform",
+			"webauthn-roaming": "webauthnRoaming"
 		},
 		"machine_app_type": "non_interactive",
 		"machine_auth_methods": [
@@ -75,6 +87,7 @@ model := {
 			"RS256",
 			"PS256"
 		],
+		"subject_type_policy": "require_client_grant",
 		"suspicious_ip_shields": [
 			"block",
 			"admin_notification"
@@ -201,6 +214,7 @@ model := {
 				"integrations:manage",
 				"payments:read"
 			],
+			"phishing_resistant_only": true,
 			"privileged": true,
 			"read_only": false
 		},
@@ -215,6 +229,7 @@ model := {
 				"audit:read",
 				"payments:read"
 			],
+			"phishing_resistant_only": true,
 			"privileged": true,
 			"read_only": true
 		},
@@ -229,6 +244,7 @@ model := {
 				"content:read",
 				"content:write"
 			],
+			"phishing_resistant_only": false,
 			"privileged": false,
 			"read_only": false
 		},
@@ -243,6 +259,7 @@ model := {
 				"comms:send",
 				"content:read"
 			],
+			"phishing_resistant_only": true,
 			"privileged": true,
 			"read_only": false
 		},
@@ -255,6 +272,7 @@ model := {
 				"payments:read",
 				"payments:refund"
 			],
+			"phishing_resistant_only": true,
 			"privileged": true,
 			"read_only": false
 		},
@@ -269,6 +287,7 @@ model := {
 				"incidents:ack",
 				"incidents:read"
 			],
+			"phishing_resistant_only": false,
 			"privileged": false,
 			"read_only": false
 		},
@@ -285,6 +304,7 @@ model := {
 				"incidents:read",
 				"payments:read"
 			],
+			"phishing_resistant_only": false,
 			"privileged": false,
 			"read_only": true
 		}

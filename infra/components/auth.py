@@ -49,6 +49,7 @@ from infra.derive.auth0 import (
     OPS_APP_TYPE,
     OPS_AUTH_METHOD,
     SIGNING_ALGORITHM,
+    SUBJECT_TYPE_POLICY,
     SUSPICIOUS_IP_SHIELDS,
     AuthDeclarations,
     ConnectionDecl,
@@ -119,8 +120,8 @@ class OpsAuth(pulumi.ComponentResource):
             # Users get ops-API tokens only through an application with a user grant (the /ops
             # application), machines only through their client grants.
             subject_type_authorization=auth0.ResourceServerSubjectTypeAuthorizationArgs(
-                user=auth0.ResourceServerSubjectTypeAuthorizationUserArgs(policy="require_client_grant"),
-                client=auth0.ResourceServerSubjectTypeAuthorizationClientArgs(policy="require_client_grant"),
+                user=auth0.ResourceServerSubjectTypeAuthorizationUserArgs(policy=SUBJECT_TYPE_POLICY),
+                client=auth0.ResourceServerSubjectTypeAuthorizationClientArgs(policy=SUBJECT_TYPE_POLICY),
             ),
             opts=child,
         )

@@ -37,6 +37,21 @@ ACTION_SETTINGS_PREFIX = "const SETTINGS = "
 # Node runtimes Auth0 Actions support today (the post-login trigger v3); older ones are deprecated.
 ACTION_RUNTIMES = ("node22",)
 
+# How each model factor appears on auth0.Guardian (its engine property names), and the
+# factors Guardian has that the model may not list (phone covers SMS and voice).
+GUARDIAN_PROPERTIES = {
+    "webauthn-roaming": "webauthnRoaming",
+    "webauthn-platform": "webauthnPlatform",
+    "otp": "otp",
+    "recovery-code": "recoveryCode",
+    "email": "email",
+    "phone": "phone",
+    "push": "push",
+    "duo": "duo",
+}
+# The ops API's subject_type_authorization: users and machines only through a client grant.
+SUBJECT_TYPE_POLICY = "require_client_grant"
+
 # Asymmetric signing only: Supabase's third-party auth verifies RS256/PS256 tokens.
 SIGNING_ALGORITHMS = ("RS256", "PS256")
 SIGNING_ALGORITHM = "RS256"

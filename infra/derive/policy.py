@@ -33,6 +33,10 @@ def _auth0_data(model: AccessModel, config: StackConfig) -> dict[str, Any]:
         "application": model.sign_in.application.name,
         "connections": {c.name: sorted(c.clients) for c in model.sign_in.connections},
         "mfa_factors": sorted(f.name for f in model.mfa_factors),
+        "guardian_properties": auth0.GUARDIAN_PROPERTIES,
+        "subject_type_policy": auth0.SUBJECT_TYPE_POLICY,
+        "action_settings_prefix": auth0.ACTION_SETTINGS_PREFIX,
+        "action_settings_marker": auth0.ACTION_SETTINGS_MARKER,
         "signing_algorithms": list(auth0.SIGNING_ALGORITHMS),
         "machine_grant_types": list(auth0.MACHINE_GRANT_TYPES),
         "machine_app_type": auth0.MACHINE_APP_TYPE,
@@ -63,6 +67,7 @@ def policy_model_data(model: AccessModel, config: StackConfig) -> dict[str, Any]
                 "permissions": sorted(r.permissions),
                 "read_only": r.read_only,
                 "privileged": model.is_privileged(r),
+                "phishing_resistant_only": auth0.needs_phishing_resistant(model, r),
                 "mfa": list(r.mfa),
             }
             for r in model.roles
