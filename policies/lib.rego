@@ -218,8 +218,8 @@ ops_apis := resources_of("auth0:index/resourceServer:ResourceServer")
 # AWS: the statements of any IAM-shaped document, and the values a condition key is tested against.
 
 condition_values(s, key) := {v |
-	some _, tests in object.get(s, "Condition", {})
-	some k, values in tests
+	tests := object.get(s, "Condition", {})[_]
+	values := tests[k]
 	lower(k) == lower(key)
 	some v in as_array(values)
 }
@@ -244,3 +244,76 @@ subscribed_topics := {u |
 	some s in resources_of("aws:sns/topicSubscription:TopicSubscription")
 	some u in referenced_urns(s, "topic")
 }
+
+# The resource-based policy a resource carries, by type (JSON string or object).
+resource_policy_properties := {
+	"aws:kms/key:Key": "policy",
+	"aws:secretsmanager/secret:Secret": "policy",
+	"aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
+	"aws:s3/bucketPolicy:BucketPolicy": "policy",
+	"aws:sns/topicPolicy:TopicPolicy": "policy",
+	"aws:sqs/queuePolicy:QueuePolicy": "policy",
+	"aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "policyDocument",
+	"aws:iam/role:Role": "assumeRolePolicy",
+}
+
+resource_policy_document(r) := doc if {
+	key := resource_policy_properties[r.__type]
+	doc := as_object(prop(r, key, ""))
+}
+
+# Principals of a statement: "*" for anyone, and each AWS and Service principal.
+aws_principals(s) := {p | some p in principal_values(object.get(s, "Principal", ""))}
+
+service_principals(s) := {p |
+	principal := object.get(s, "Principal", "")
+	is_object(principal)
+	some p in as_array(object.get(principal, "Service", []))
+}
+
+# The statement can only match requests made by or for the stack's own account.
+is_pinned_to_account(r, s) if {
+	some key in ["aws:PrincipalAccount", "aws:SourceAccount", "aws:SourceOwner", "kms:CallerAccount"]
+	values := condition_values(s, key)
+	count(values) > 0
+	every v in values {
+		v in stack_accounts(r)
+	}
+}
+
+is_pinned_to_account(r, s) if {
+	values := condition_values(s, "aws:SourceArn")
+	count(values) > 0
+	every v in values {
+		some account in stack_accounts(r)
+		contains(v, concat("", [":", account, ":"]))
+	}
+}
+
+# A Deny of reading/writing by everyone but the principals listed in an aws:PrincipalArn test.
+# [the listed ARNs] for each such statement; [] when it denies everyone.
+exempting_denies(doc, action) := [arns |
+	some s in statements(doc)
+	s.Effect == "Deny"
+	is_everyone(object.get(s, "Principal", ""))
+	some pattern in statement_actions(s)
+	covers(pattern, lower(action))
+	arns := except_principal_arns(s)
+]
+
+except_principal_arns(s) := [] if not object.get(s, "Condition", false)
+
+except_principal_arns(s) := arns if {
+	object.get(s, "Condition", false)
+	some operator in ["ArnNotEquals", "ArnNotLike", "StringNotEquals", "StringNotLike"]
+	arns := as_array(s.Condition[operator]["aws:PrincipalArn"])
+}
+
+# The IAM roles whose outputs (their ARNs) a resource's property was built from.
+roles_referenced(r, key) := [role |
+	some u in object.get(r, ["propertyDependencies", key], [])
+	role := resources_by_urn[u]
+	role.__type == "aws:iam/role:Role"
+]
+
+role_tag(role, key) := object.get(prop(role, "tags", {}), key, "")

@@ -95,6 +95,10 @@ model := {
 		"tenant_owned": true
 	},
 	"aws": {
+		"archive_writer_identities": [
+			"access-review-job",
+			"audit-export-job"
+		],
 		"broad_managed_policies": [
 			"AdministratorAccess",
 			"PowerUserAccess",
@@ -404,7 +408,7 @@ model := {
 		"supabase/rotator": {
 			"database_credential": true,
 			"master": "",
-			"max_rotation_days": 30,
+			"max_rotation_days": 90,
 			"rotation": "reminder",
 			"stored_by_pulumi": true
 		}

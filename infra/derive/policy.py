@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from infra import config as stack_limits
 from infra.derive import auth0
 from infra.derive.auth_logs import EVIDENCE_RETENTION_DAYS
+from infra.derive.compliance import COMPLIANCE_JOBS
 from infra.model.access import AccessModel
 
 if TYPE_CHECKING:
     from infra.config import StackConfig
 
-# Longest rotation period a secret may have: automatically rotated database
-# credentials at most 30 days, credentials rolled by hand at most 90.
+# Longest rotation period a secret may have: database logins rotated by Lambda at most
+# 30 days, credentials rolled by hand (the rotator and admin logins too) at most 90.
 DATABASE_ROTATION_LIMIT_DAYS = 30
 VENDOR_ROTATION_LIMIT_DAYS = 90
 # AWS-managed policies broad enough to be an escalation path on any role (Cloudsplaining's
@@ -84,9 +85,7 @@ def policy_model_data(model: AccessModel, config: StackConfig) -> dict[str, Any]
         "secrets": {
             s.key: {
                 "database_credential": s.database_user is not None,
-                "max_rotation_days": DATABASE_ROTATION_LIMIT_DAYS
-                if s.database_user is not None
-                else VENDOR_ROTATION_LIMIT_DAYS,
+                "max_rotation_days": DATABASE_ROTATION_LIMIT_DAYS if s.rotation == "lambda" else VENDOR_ROTATION_LIMIT_DAYS,
                 "rotation": s.rotation,
                 "master": s.master or "",
                 "stored_by_pulumi": s.stored_by_pulumi,
@@ -99,5 +98,7 @@ def policy_model_data(model: AccessModel, config: StackConfig) -> dict[str, Any]
             "deploy_role_arn": config.deploy_role_arn,
             "broad_managed_policies": list(BROAD_MANAGED_POLICIES),
             "evidence_retention_days": EVIDENCE_RETENTION_DAYS,
+            # The identities whose roles may write objects to the compliance archive: its jobs.
+            "archive_writer_identities": sorted({job.identity for job in COMPLIANCE_JOBS}),
         },
     }

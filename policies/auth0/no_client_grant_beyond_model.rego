@@ -27,7 +27,7 @@ client_grant_beyond_model contains finding(grant, msg) if {
 
 ops_api_identifiers := {prop(api, "identifier", "") | some api in resources_of("auth0:index/resourceServer:ResourceServer")}
 
-allowed_client_scopes(grant) := {p | some p, _ in model.permissions} if {
+allowed_client_scopes(grant) := declared_permissions if {
 	is_user_grant(grant)
 	client_name(grant) == model.auth0.application
 } else := set() if {
@@ -43,3 +43,5 @@ client_name(grant) := name if {
 	some client in targets_of(grant, "clientId", "auth0:index/client:Client")
 	name := prop(client, "name", "")
 }
+
+declared_permissions := {name | model.permissions[name]}
