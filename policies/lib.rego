@@ -210,8 +210,6 @@ auth0_default_idle_session_hours := 72
 
 auth0_default_session_hours := 168
 
-is_tenant_owned if model.auth0.tenant_owned == true
-
 ops_apis := resources_of("auth0:index/resourceServer:ResourceServer")
 
 # ---------------------------------------------------------------------------

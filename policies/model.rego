@@ -91,8 +91,7 @@ model := {
 		"suspicious_ip_shields": [
 			"block",
 			"admin_notification"
-		],
-		"tenant_owned": true
+		]
 	},
 	"aws": {
 		"archive_writer_identities": [

@@ -55,7 +55,6 @@ def _auth0_data(model: AccessModel, config: StackConfig) -> dict[str, Any]:
         "suspicious_ip_shields": list(auth0.SUSPICIOUS_IP_SHIELDS),
         "breached_password_shields": list(auth0.BREACHED_PASSWORD_SHIELDS),
         "breached_password_signup_shields": list(auth0.BREACHED_PASSWORD_SIGNUP_SHIELDS),
-        "tenant_owned": config.auth0_tenant_owned,
     }
 
 

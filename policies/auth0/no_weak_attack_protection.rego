@@ -5,10 +5,10 @@ import rego.v1
 # METADATA
 # title: Attack protection blocks and notifies
 # description: >-
-#   Where this stack owns the tenant it must declare AttackProtection, and any
-#   AttackProtection must keep brute-force protection, suspicious IP throttling and
-#   breached password detection (at login and at signup) on, each with the shields the
-#   model requires: blocking, and notifying the user or the admins.
+#   Any AttackProtection (declared where the stack owns the tenant, or added by hand) must
+#   keep brute-force protection, suspicious IP throttling and breached password detection
+#   (at login and at signup) on, each with the shields the model requires: blocking, and
+#   notifying the user or the admins.
 # custom:
 #   id: OPS-AUTH-018
 #   severity: high
@@ -16,13 +16,6 @@ import rego.v1
 stack_deny_weak_attack_protection contains f.msg if some f in weak_attack_protection
 
 attack_protections := resources_of("auth0:index/attackProtection:AttackProtection")
-
-weak_attack_protection contains finding(api, msg) if {
-	is_tenant_owned
-	count(attack_protections) == 0
-	some api in ops_apis
-	msg := concat("", [label(api), ": this stack owns the tenant but declares no AttackProtection"])
-}
 
 weak_attack_protection contains finding(protection, msg) if {
 	some protection in attack_protections

@@ -5,11 +5,11 @@ import rego.v1
 # METADATA
 # title: The tenant keeps admin-tool sessions and no open doors
 # description: >-
-#   Where this stack owns the tenant (opshub:auth0TenantOwned), it must declare the Tenant,
-#   and the Tenant (declared or added by hand) must keep sessions within the configured
-#   maxima (Auth0's defaults are 72 h idle and 168 h absolute), keep dynamic client
-#   registration off, allow logout only to the /ops application's URLs, and set no default
-#   audience that would hand ops-API tokens to every application.
+#   A Tenant (declared, or added by hand) must keep sessions within the configured maxima
+#   (Auth0's defaults are 72 h idle and 168 h absolute), keep dynamic client registration
+#   off, allow logout only to the /ops application's URLs, and set no default audience that
+#   would hand ops-API tokens to every application. (Whether a stack declares the Tenant is
+#   its opshub:auth0TenantOwned setting; the pack serves stacks of both kinds.)
 # custom:
 #   id: OPS-AUTH-017
 #   severity: high
@@ -19,13 +19,6 @@ import rego.v1
 stack_deny_weak_tenant_settings contains f.msg if some f in weak_tenant_settings
 
 tenants := resources_of("auth0:index/tenant:Tenant")
-
-weak_tenant_settings contains finding(api, msg) if {
-	is_tenant_owned
-	count(tenants) == 0
-	some api in ops_apis
-	msg := concat("", [label(api), ": this stack owns the tenant but declares no Tenant, so Auth0's week-long sessions apply"])
-}
 
 weak_tenant_settings contains finding(tenant, msg) if {
 	some tenant in tenants

@@ -10,8 +10,10 @@ import copy
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
+from infra.cli.main import main
 from infra.config import StackConfig, stack_file
 from infra.derive.auth0 import ACTION_SOURCE, derive_auth
 from infra.model.access import AccessModel
@@ -220,15 +222,37 @@ def test_an_owned_tenant_declares_sessions_and_attack_protection(prod_plan: Plan
     assert breached["preUserRegistration"] == {"shields": ["block"]}
 
 
-def test_a_stack_that_does_not_own_the_tenant_leaves_its_singletons_alone(stack_root: Path) -> None:
+def not_owning(stack_root: Path) -> Path:
     settings = yaml.safe_load(stack_file("prod", stack_root).read_text())
     settings["config"]["opshub:auth0TenantOwned"] = False
     stack_file("prod", stack_root).write_text(yaml.safe_dump(settings))
+    return stack_root
 
-    plan = run_plan("prod", root=stack_root)
+
+def test_a_stack_that_does_not_own_the_tenant_leaves_its_singletons_alone(stack_root: Path) -> None:
+    plan = run_plan("prod", root=not_owning(stack_root))
 
     assert plan.of_type(TENANT) == [] and plan.of_type(ATTACK_PROTECTION) == []
     assert plan.of_type(CONNECTION), "the /ops connection and application are the stack's either way"
+
+
+def test_opshub_plan_says_which_protections_it_expects_the_tenant_owner_to_hold(
+    stack_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["plan", "--stack", "prod", "--cwd", str(not_owning(stack_root)), "--out", str(tmp_path / "out")])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "is not owned by this stack (opshub:auth0TenantOwned: false); its owner must hold:" in out
+    for protection in ("brute-force protection on", "idle at most 8 h", "dynamic client registration off", "no default audience"):
+        assert protection in out, protection
+    assert "Tenant protections held by another team" in out, "it points at the runbook's check"
+
+
+def test_a_stack_that_owns_the_tenant_says_nothing_about_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["plan", "--stack", "prod", "--out", str(tmp_path / "out")])
+
+    assert "not owned by this stack" not in capsys.readouterr().out
 
 
 def test_every_tenant_log_streams_to_eventbridge_in_the_stack_account(prod_plan: Plan, prod_config: StackConfig) -> None:
