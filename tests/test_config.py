@@ -89,6 +89,17 @@ def test_bad_setting_names_the_key(case: BadSetting, stack_root: Path) -> None:
     assert case.expect in problems[0], problems[0]
 
 
+def test_an_idle_session_longer_than_the_absolute_one_is_refused(stack_root: Path) -> None:
+    settings = committed_settings(stack_root)
+    settings["opshub:sessionAbsoluteHours"] = 4
+    path = write_stack(stack_root, settings)
+
+    with pytest.raises(ConfigError) as raised:
+        load_stack_config(path)
+
+    assert raised.value.problems == ["opshub:sessionIdleHours: must not exceed opshub:sessionAbsoluteHours (4); found 8"]
+
+
 def test_engine_passes_lists_as_json_text() -> None:
     """`pulumi up` hands a structured setting to the program as its JSON text (pulumi.runtime.get_config)."""
     raw = dict(yaml.safe_load(stack_file("prod").read_text())["config"])

@@ -9,7 +9,7 @@
 -- the admin that runs the migrations (which has CREATEROLE on Supabase), that:
 --   - sets the password of a rotated login: a LOGIN role whose only memberships
 --     are ops_audit_writer or ops_audit_reader and which holds no attribute
---     beyond LOGIN/INHERIT (ops_hub_writer, ops_audit_exporter and their clones);
+--     beyond LOGIN/INHERIT (the logins the model rotates by Lambda, and their clones);
 --   - creates `<login>_clone` of such a login once, with the same memberships;
 --   - accepts only a SCRAM-SHA-256 verifier, never a clear-text password.
 -- Anything else raises, naming the login. The schema ops_rotation is the admin's,
