@@ -55,17 +55,17 @@ bench: $(STAMP) $(SYSTEM_STAMP)
 	@$(BYTECODE)
 	$(BIN)/python -m benchmarks
 
-## psycopg for the rotation Lambda (python3.12, x86_64), pinned as in pyproject.toml; run before `pulumi up`.
+## psycopg and cryptography for the rotation, export and review Lambdas (python3.12, x86_64), pinned as in pyproject.toml; run before `pulumi up`.
 ## No bytecode: this machine's Python would compile for itself, and the layer's hash would differ per machine.
 LAYER_DIR := build/lambda-layer/psycopg
-PSYCOPG_PIN = $(shell grep -o '"psycopg\[binary\]==[^"]*"' pyproject.toml | tr -d '"')
+LAYER_PINS = $(shell grep -o -E '"(psycopg\[binary\]|cryptography)==[^"]*"' pyproject.toml | tr -d '"')
 ## The metrics job's other dependencies (infra/components/metrics.py), pinned as in pyproject.toml.
 METRICS_LAYER_DIR := build/lambda-layer/metrics
 METRICS_PINS = $(shell grep -o -E '"(urllib3|jsonschema|pydantic|PyYAML)==[^"]*"' pyproject.toml | tr -d '"')
 lambda-layer: $(STAMP)
 	rm -rf $(LAYER_DIR) $(METRICS_LAYER_DIR)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-compile --target $(LAYER_DIR)/python \
-		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 --only-binary=:all: '$(PSYCOPG_PIN)'
+		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 --only-binary=:all: $(foreach pin,$(LAYER_PINS),'$(pin)')
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-compile --target $(METRICS_LAYER_DIR)/python \
 		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 --only-binary=:all: $(METRICS_PINS)
 

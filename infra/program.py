@@ -16,6 +16,7 @@ import dashboards
 from infra.alerting_files import dashboard_url
 from infra.components.audit import OpsAudit, OpsAuditArgs
 from infra.components.auth import OpsAuth, OpsAuthArgs
+from infra.components.auth_logs import AuthLogs, AuthLogsArgs
 from infra.components.compliance import ComplianceJobs, ComplianceJobsArgs
 from infra.components.metrics import EngineeringMetrics, EngineeringMetricsArgs
 from infra.components.observability import DASHBOARDS_FOLDER_UID, Observability, ObservabilityArgs, team_folder_uid
@@ -24,8 +25,9 @@ from infra.components.providers import ProviderSettings, Providers
 from infra.components.secrets import ReminderRoute, VendorSecrets, VendorSecretsArgs
 from infra.config import StackConfig, StackSecrets, config_from_pulumi
 from infra.derive.audit import derive_audit
-from infra.derive.auth0 import derive_auth
-from infra.derive.compliance import review_input
+from infra.derive.auth0 import derive_auth, expected_tenant_protections
+from infra.derive.auth_logs import derive_auth_logs
+from infra.derive.compliance import COMPLIANCE_JOBS, job_function_name, review_input
 from infra.derive.grafana import folder_grants
 from infra.derive.metrics import derive_metrics, freshness_rule
 from infra.derive.routing import routing_tree
@@ -63,8 +65,15 @@ def build(
             pagerduty_token=secrets["opshub:pagerdutyToken"],
         ),
     )
-    # Auth0: the ops API, roles, MFA, the post-login Action and the machine clients.
-    auth = OpsAuth("ops-auth", OpsAuthArgs(declarations=derive_auth(model, config), provider=providers.auth0))
+    # Auth0: the ops API, roles, MFA, the post-login Action, the machine clients, the /ops
+    # application and its connection, and (where this stack owns it) the tenant's protections.
+    auth = OpsAuth(
+        "ops-auth",
+        OpsAuthArgs(declarations=derive_auth(model, config), provider=providers.auth0, tls_provider=providers.tls),
+    )
+    if not config.auth0_tenant_owned:
+        # `pulumi up` shows what this stack relies on the tenant's owner for (docs/runbook.md).
+        pulumi.export("auth0TenantProtectionsExpected", expected_tenant_protections(config))
     # PagerDuty: on-call schedules, escalation, one service per team and its Events API key.
     oncall = OnCall("oncall", OnCallArgs(oncall=catalogue.oncall, pagerduty_team=config.pagerduty_team, provider=providers.pagerduty))
     # AWS Secrets Manager: vendor credentials, their KMS key, reader roles, rotation and reminders.
@@ -78,10 +87,25 @@ def build(
             supabase_admin_password=secrets["opshub:supabaseAdminPassword"],
             provided_values={
                 "pagerduty/routing-key": oncall.integration_key,
-                "auth0/access-review-client": auth.access_review.credentials_json(),
                 "slack/webhook-url": secrets["opshub:slackWebhookUrl"],
+                **{client.key_secret: client.credentials_json() for client in auth.machine_clients},
+            },
+            identity_functions={
+                **{job.identity: job_function_name(config.environment, job.job) for job in COMPLIANCE_JOBS},
+                metrics.identity: metrics.function_name,
             },
             reminder_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
+        ),
+    )
+    # AWS: the Auth0 tenant's logs kept as evidence, and a ticket on a burst of operators' failures.
+    AuthLogs(
+        "auth-logs",
+        AuthLogsArgs(
+            config=config,
+            declarations=derive_auth_logs(model, config.environment),
+            provider=providers.aws,
+            partner_event_source=auth.log_stream.sink.aws_partner_event_source,
+            ticket_topic_arn=vendor_secrets.alarm_topic.arn,
         ),
     )
     # Grafana: SLO alerts, their routing to PagerDuty and Slack, and the dashboards.
@@ -145,11 +169,10 @@ def build(
             config=config,
             provider=providers.aws,
             review_input=review_input(model, assignments),
-            review_role=vendor_secrets.identity_roles["access-review-job"],
-            export_role=vendor_secrets.identity_roles["audit-export-job"],
-            review_client_secret_arn=vendor_secrets.secrets["auth0/access-review-client"].arn,
+            job_roles=vendor_secrets.identity_roles,
+            review_client_secret_arn=vendor_secrets.secrets[auth.access_review.key_secret].arn,
             exporter_secret_arn=vendor_secrets.secrets["supabase/ops-audit-exporter"].arn,
-            psycopg_layer_arn=vendor_secrets.layer.arn,
+            lambda_layer_arn=vendor_secrets.layer.arn,
             notice_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
         ),
     )

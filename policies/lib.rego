@@ -292,3 +292,129 @@ contact_points_named[key] contains cp if {
 	some cp in resources_of(contact_point_type)
 	key := concat("|", [org_of(cp), prop(cp, "name", "")])
 }
+# Auth0 clients: machine clients (a model identity, non-interactive, or using a
+# machine grant) and the rest, which people sign in through.
+
+auth0_client_type := "auth0:index/client:Client"
+
+auth0_clients := resources_of(auth0_client_type)
+
+is_machine_client(c) if model.identities[prop(c, "name", "")]
+
+is_machine_client(c) if prop(c, "appType", "") == model.auth0.machine_app_type
+
+is_machine_client(c) if {
+	some grant in prop(c, "grantTypes", [])
+	grant in model.auth0.machine_grant_types
+}
+
+# Auth0's defaults for tenant singletons left unset (Auth0 Management API, tenant settings).
+auth0_default_idle_session_hours := 72
+
+auth0_default_session_hours := 168
+
+ops_apis := resources_of("auth0:index/resourceServer:ResourceServer")
+
+# ---------------------------------------------------------------------------
+# AWS: the statements of any IAM-shaped document, and the values a condition key is tested against.
+
+condition_values(s, key) := {v |
+	tests := object.get(s, "Condition", {})[_]
+	values := tests[k]
+	lower(k) == lower(key)
+	some v in as_array(values)
+}
+
+has_condition(s, key) if count(condition_values(s, key)) > 0
+
+# A reminder alarm that can notify someone: actions enabled, at least one action,
+# and every SNS topic among them subscribed to.
+is_notifying_alarm(alarm) if {
+	prop(alarm, "actionsEnabled", true) != false
+	count(prop(alarm, "alarmActions", [])) > 0
+	every u in referenced_urns(alarm, "alarmActions") {
+		is_subscribed_target(u)
+	}
+}
+
+is_subscribed_target(u) if resources_by_urn[u].__type != "aws:sns/topic:Topic"
+
+is_subscribed_target(u) if u in subscribed_topics
+
+subscribed_topics := {u |
+	some s in resources_of("aws:sns/topicSubscription:TopicSubscription")
+	some u in referenced_urns(s, "topic")
+}
+
+# The resource-based policy a resource carries, by type (JSON string or object).
+resource_policy_properties := {
+	"aws:kms/key:Key": "policy",
+	"aws:secretsmanager/secret:Secret": "policy",
+	"aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
+	"aws:s3/bucketPolicy:BucketPolicy": "policy",
+	"aws:sns/topicPolicy:TopicPolicy": "policy",
+	"aws:sqs/queuePolicy:QueuePolicy": "policy",
+	"aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "policyDocument",
+	"aws:iam/role:Role": "assumeRolePolicy",
+}
+
+resource_policy_document(r) := doc if {
+	key := resource_policy_properties[r.__type]
+	doc := as_object(prop(r, key, ""))
+}
+
+# Principals of a statement: "*" for anyone, and each AWS and Service principal.
+aws_principals(s) := {p | some p in principal_values(object.get(s, "Principal", ""))}
+
+service_principals(s) := {p |
+	principal := object.get(s, "Principal", "")
+	is_object(principal)
+	some p in as_array(object.get(principal, "Service", []))
+}
+
+# The statement can only match requests made by or for the stack's own account.
+is_pinned_to_account(r, s) if {
+	some key in ["aws:PrincipalAccount", "aws:SourceAccount", "aws:SourceOwner", "kms:CallerAccount"]
+	values := condition_values(s, key)
+	count(values) > 0
+	every v in values {
+		v in stack_accounts(r)
+	}
+}
+
+is_pinned_to_account(r, s) if {
+	values := condition_values(s, "aws:SourceArn")
+	count(values) > 0
+	every v in values {
+		some account in stack_accounts(r)
+		contains(v, concat("", [":", account, ":"]))
+	}
+}
+
+# A Deny of reading/writing by everyone but the principals listed in an aws:PrincipalArn test.
+# [the listed ARNs] for each such statement; [] when it denies everyone.
+exempting_denies(doc, action) := [arns |
+	some s in statements(doc)
+	s.Effect == "Deny"
+	is_everyone(object.get(s, "Principal", ""))
+	some pattern in statement_actions(s)
+	covers(pattern, lower(action))
+	arns := except_principal_arns(s)
+]
+
+except_principal_arns(s) := [] if not object.get(s, "Condition", false)
+
+except_principal_arns(s) := arns if {
+	object.get(s, "Condition", false)
+	some operator in ["ArnNotEquals", "ArnNotLike", "StringNotEquals", "StringNotLike"]
+	arns := as_array(s.Condition[operator]["aws:PrincipalArn"])
+}
+
+# The IAM roles whose outputs (their ARNs) a resource's property was built from.
+roles_referenced(r, key) := [role |
+	some u in object.get(r, ["propertyDependencies", key], [])
+	role := resources_by_urn[u]
+	role.__type == "aws:iam/role:Role"
+]
+
+role_tag(role, key) := object.get(prop(role, "tags", {}), key, "")

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from infra.model.access import AccessModel
-from tests.support.model_edits import ModelChange, role_of, route_of, secret_of
+from tests.support.model_edits import ModelChange, identity_of, role_of, route_of, secret_of
 
 BREAKAGES = [
     ModelChange("undeclared-permission", lambda d: role_of(d, "ops-sre")["permissions"].append("incidents:delete"),
@@ -82,12 +82,28 @@ BREAKAGES = [
              "secret 'listmonk/api-credentials': vendor_scopes: grant 'campaigns:send' is listed twice"),
     ModelChange("identity-reads-undeclared-secret", lambda d: d["identities"][0]["reads_secrets"].append("stripe/live-key"),
              "identity 'ops-hub-runtime': reads undeclared secret 'stripe/live-key'"),
-    ModelChange("lambda-rotation-too-slow", lambda d: d["secrets"][-2].update(rotation_days=45),
+    ModelChange("lambda-rotation-too-slow", lambda d: secret_of(d, "supabase/ops-audit-exporter").update(rotation_days=45),
              "rotation_days 45 exceeds 30 for lambda rotation"),
     ModelChange("reminder-rotation-too-slow", lambda d: d["secrets"][0].update(rotation_days=120),
              "secret 'strapi/api-token': rotation_days 120 exceeds 90"),
     ModelChange("bad-permission-name", lambda d: d["permissions"].append({"name": "Refund", "description": "x", "writes": True}),
              "permission name 'Refund' must have the form domain:action"),
+    ModelChange("mfa-max-age-zero", lambda d: d["sign_in"].update(mfa_max_age_minutes=0),
+             "sign_in.mfa_max_age_minutes: Value error, expected whole minutes from 1 to 60 (found 0)"),
+    ModelChange("mfa-max-age-two-hours", lambda d: d["sign_in"].update(mfa_max_age_minutes=120),
+             "sign_in.mfa_max_age_minutes: Value error, expected whole minutes from 1 to 60 (found 120)"),
+    ModelChange("connection-for-machine-client",
+             lambda d: d["sign_in"]["connections"][0]["clients"].append("ops-hub-runtime"),
+             "sign_in.connections 'ops-operators': enabled for machine identity 'ops-hub-runtime'; "
+             "a connection may be enabled only for the /ops application 'ops-web'"),
+    ModelChange("connection-for-unknown-client", lambda d: d["sign_in"]["connections"][0]["clients"].append("legacy-portal"),
+             "sign_in.connections 'ops-operators': enabled for unknown application 'legacy-portal'; allowed: 'ops-web'"),
+    ModelChange("management-scope-that-writes",
+             lambda d: identity_of(d, "access-review-job")["management_api_scopes"].append("update:users"),
+             "identity 'access-review-job': Management API scope 'update:users' is not read-only"),
+    ModelChange("management-scope-with-api-permissions",
+             lambda d: identity_of(d, "access-review-job")["api_permissions"].append("content:read"),
+             "identity 'access-review-job': reads Auth0's Management API, so it may hold no ops API permissions"),
     ModelChange("unknown-field", lambda d: role_of(d, "ops-sre").update(superpowers=True),
              "roles[4] (ops-sre).superpowers: Extra inputs are not permitted"),
 ]

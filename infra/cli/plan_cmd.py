@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 
 from infra import actions_file
-from infra.config import REPO_ROOT
+from infra.config import REPO_ROOT, StackConfig, load_stack_config, stack_file
+from infra.derive.auth0 import expected_tenant_protections
 from infra.errors import UsageError
 from infra.offline.plan import Plan, ProgramError, run_plan
 from infra.offline.recorder import ProviderCallError, UnknownInputError
@@ -58,6 +59,16 @@ def summary(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def tenant_note(config: StackConfig) -> str:
+    """Where another team owns the Auth0 tenant, what this stack relies on them for (docs/runbook.md)."""
+    if config.auth0_tenant_owned:
+        return ""
+    lines = [f"Auth0 tenant {config.auth0_domain} is not owned by this stack (opshub:auth0TenantOwned: false); its owner must hold:"]
+    lines += [f"  - {p}" for p in expected_tenant_protections(config)]
+    lines.append("  check them as docs/runbook.md says (\"Tenant protections held by another team\")")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     check_out_dir(out)
@@ -76,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
     print(summary(plan))
     print(f"wrote {out / 'resources.json'}")
     print(f"wrote {out / actions_file.FILENAME}")
+    note = tenant_note(load_stack_config(stack_file(args.stack, args.cwd)))
+    if note:
+        print(note)
     report = check_stack(from_plan(document))
     print(render_text(report))
     return report.exit_code

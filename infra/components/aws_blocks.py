@@ -40,12 +40,13 @@ def private_bucket(
     resource_name: str,
     bucket_name: str,
     key_arn: pulumi.Input[str],
-    policy: Callable[[str], str],
+    policy: Callable[[str], pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
     *,
     lock_days: int | None = None,
 ) -> PrivateBucket:
-    """The bucket and its settings, named `<resource_name>-<setting>`; `policy` renders the bucket policy from its ARN.
+    """The bucket and its settings, named `<resource_name>-<setting>`; `policy` renders the bucket policy
+    (a string or an Output of one) from the bucket's ARN.
 
     With `lock_days`, Object Lock in compliance mode keeps every version that long, and the
     bucket is protected from `pulumi destroy` too, since such locks cannot be lifted.
@@ -111,13 +112,22 @@ def private_bucket(
 
 
 def lambda_schedule(
-    resource_name: str, function_name: str, expression: str, function: aws.lambda_.Function, account_id: str, opts: pulumi.ResourceOptions
+    resource_name: str,
+    function_name: str,
+    expression: str,
+    function: aws.lambda_.Function,
+    account_id: str,
+    region: str,
+    opts: pulumi.ResourceOptions,
 ) -> aws.scheduler.Schedule:
-    """Run `function` on `expression` (UTC), through a role that may invoke only it."""
+    """Run `function` on `expression` (UTC), through a role that may invoke only it and that only
+    the account's default schedule group may assume."""
     scheduler = aws.iam.Role(
         f"{resource_name}-scheduler-role",
         name=f"{function_name}-scheduler",
-        assume_role_policy=iam.assume_role_policy("scheduler.amazonaws.com", account_id).to_json(),
+        assume_role_policy=iam.assume_role_policy(
+            "scheduler.amazonaws.com", account_id, iam.schedule_group_arn(region, account_id)
+        ).to_json(),
         opts=opts,
     )
     aws.iam.RolePolicy(

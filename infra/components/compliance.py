@@ -3,13 +3,15 @@
 Creates, all with the explicit AWS provider:
 
 - a customer-managed KMS key (rotation on) for the archive and the notice topic,
-  used by the two jobs only through S3 and SNS;
+  used by the jobs only through S3 (for the archive) and SNS (for the topic), each
+  pinned by its encryption context;
 - the archive: an S3 bucket with Object Lock in compliance mode (default
   retention `retention_days`), versioning, SSE-KMS with that key, all public
   access blocked, bucket-owner-enforced ownership, and a bucket policy that
-  refuses requests without TLS, principals outside the account, and deletes;
+  refuses requests without TLS, principals outside the account, deletes, and
+  object writes by anyone but the jobs' roles (the deploy role included);
 - an encrypted SNS topic for ticket-severity notices, subscribed to `notice_route`;
-- per job (access review, audit export): its log group, a policy on the job's
+- per job of `jobs` (infra/derive/compliance.py: access review, audit export): its log group, a policy on the job's
   identity role (from VendorSecrets, which already reads exactly its secret)
   that adds "put objects under its own prefix, notify, log", the Lambda
   (infra/lambdas), and an EventBridge Scheduler schedule with a role that may
@@ -24,21 +26,25 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
-from infra.components.aws_blocks import customer_key, lambda_schedule, private_bucket
-from infra.components.secrets import LAMBDA_DIR, LAMBDA_RUNTIME, LOG_RETENTION_DAYS, ReminderRoute
+from infra.components.aws_blocks import LAMBDA_RUNTIME, customer_key, lambda_schedule, private_bucket
+from infra.components.secrets import LAMBDA_DIR, LOG_RETENTION_DAYS, ReminderRoute
 from infra.config import StackConfig
+from infra.derive import iam
 from infra.derive.compliance import (
+    COMPLIANCE_JOBS,
     DORMANT_DAYS,
-    EXPORT_PREFIX,
-    EXPORT_SCHEDULE,
     RETENTION_DAYS,
-    REVIEW_PREFIX,
-    REVIEW_SCHEDULE,
+    JobSpec,
+    archive_bucket_name,
     archive_bucket_policy,
     archive_key_policy,
+    bucket_arn,
+    job_function_name,
     job_policy,
+    notice_topic_name,
     notice_topic_policy,
 )
+from infra.errors import ModelError
 
 
 class ComplianceJobsArgs(BaseModel):
@@ -49,11 +55,12 @@ class ComplianceJobsArgs(BaseModel):
     config: StackConfig
     provider: aws.Provider
     review_input: dict  # infra.derive.compliance.review_input(model, assignments)
-    review_role: aws.iam.Role
-    export_role: aws.iam.Role
+    # The identity roles (VendorSecrets) the jobs run as, by identity name.
+    job_roles: dict[str, aws.iam.Role]
+    jobs: tuple[JobSpec, ...] = COMPLIANCE_JOBS
     review_client_secret_arn: pulumi.Output  # ops-hub/<env>/auth0/access-review-client
     exporter_secret_arn: pulumi.Output  # ops-hub/<env>/supabase/ops-audit-exporter
-    psycopg_layer_arn: pulumi.Output
+    lambda_layer_arn: pulumi.Output
     notice_route: ReminderRoute
     retention_days: int = RETENTION_DAYS
 
@@ -65,45 +72,18 @@ class ComplianceJobs(pulumi.ComponentResource):
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self._prefix = f"ops-hub-{args.config.environment}"
+        missing = [j.identity for j in args.jobs if j.identity not in args.job_roles]
+        if missing:
+            raise ModelError("access model", [f"identity {i!r}: a compliance job runs as it, but it has no role" for i in missing])
+        self._writers = [args.job_roles[j.identity] for j in args.jobs]
+        self._bucket_name = archive_bucket_name(args.config.environment, args.config.aws_account_id)
+        self._topic_name = notice_topic_name(args.config.environment)
         self.key = self._key()
         self.bucket = self._bucket()
         self.topic = self._topic()
-        cfg = args.config
-        self.review = self._job(
-            "access-review",
-            role=args.review_role,
-            prefix=REVIEW_PREFIX,
-            schedule=REVIEW_SCHEDULE,
-            description="Monthly access review: Auth0 role holders against infra/model/assignments.yaml",
-            code={
-                "access_review.py": pulumi.FileAsset(str(LAMBDA_DIR / "access_review.py")),
-                "review_input.json": pulumi.StringAsset(json.dumps(args.review_input, indent=2, sort_keys=True)),
-            },
-            handler="access_review.lambda_handler",
-            layers=[],
-            environment={
-                "AUTH0_DOMAIN": cfg.auth0_domain,
-                "CLIENT_SECRET_ARN": args.review_client_secret_arn,
-                "REVIEW_BUCKET": self.bucket.bucket,
-                "NOTICE_TOPIC_ARN": self.topic.arn,
-                "DORMANT_DAYS": str(DORMANT_DAYS),
-            },
-        )
-        self.export = self._job(
-            "audit-export",
-            role=args.export_role,
-            prefix=EXPORT_PREFIX,
-            schedule=EXPORT_SCHEDULE,
-            description="Monthly export of last month's ops_audit.events partition with its chain head",
-            code={"audit_export.py": pulumi.FileAsset(str(LAMBDA_DIR / "audit_export.py"))},
-            handler="audit_export.lambda_handler",
-            layers=[args.psycopg_layer_arn],
-            environment={
-                "EXPORTER_SECRET_ARN": args.exporter_secret_arn,
-                "ARCHIVE_BUCKET": self.bucket.bucket,
-                "NOTICE_TOPIC_ARN": self.topic.arn,
-            },
-        )
+        self.functions = {spec.job: self._job(spec, **self._runtime(spec.job)) for spec in args.jobs}
+        self.review = self.functions["access-review"]
+        self.export = self.functions["audit-export"]
         self.register_outputs({
             "bucket": self.bucket.bucket,
             "key_arn": self.key.arn,
@@ -112,23 +92,60 @@ class ComplianceJobs(pulumi.ComponentResource):
             "export_function": self.export.name,
         })
 
+    def _runtime(self, job: str) -> dict:
+        """What differs between the jobs' Lambdas: code, handler, layers and environment."""
+        cfg, args = self._args.config, self._args
+        runtimes = {
+            "access-review": {
+                "code": {
+                    "access_review.py": pulumi.FileAsset(str(LAMBDA_DIR / "access_review.py")),
+                    "review_input.json": pulumi.StringAsset(json.dumps(args.review_input, indent=2, sort_keys=True)),
+                },
+                "handler": "access_review.lambda_handler",
+                # cryptography signs the client assertion (private_key_jwt) with the client's key.
+                "layers": [args.lambda_layer_arn],
+                "environment": {
+                    "AUTH0_DOMAIN": cfg.auth0_domain,
+                    "CLIENT_SECRET_ARN": args.review_client_secret_arn,
+                    "REVIEW_BUCKET": self.bucket.bucket,
+                    "NOTICE_TOPIC_ARN": self.topic.arn,
+                    "DORMANT_DAYS": str(DORMANT_DAYS),
+                },
+            },
+            "audit-export": {
+                "code": {"audit_export.py": pulumi.FileAsset(str(LAMBDA_DIR / "audit_export.py"))},
+                "handler": "audit_export.lambda_handler",
+                "layers": [args.lambda_layer_arn],
+                "environment": {
+                    "EXPORTER_SECRET_ARN": args.exporter_secret_arn,
+                    "ARCHIVE_BUCKET": self.bucket.bucket,
+                    "NOTICE_TOPIC_ARN": self.topic.arn,
+                },
+            },
+        }
+        return runtimes[job]
+
     # --- archive ------------------------------------------------------------------
 
     def _key(self) -> aws.kms.Key:
         cfg = self._args.config
-        jobs = pulumi.Output.all(self._args.review_role.arn, self._args.export_role.arn)
+        archive = bucket_arn(self._bucket_name)
+        topic = iam.sns_topic_arn(cfg.aws_region, cfg.aws_account_id, self._topic_name)
+        writers = pulumi.Output.all(*[r.arn for r in self._writers])
         return customer_key(
             f"{self._name}-key", f"{self._prefix}-compliance", f"Ops Hub {cfg.environment} compliance archive and notices",
-            jobs.apply(lambda arns: archive_key_policy(cfg.aws_account_id, cfg.aws_region, arns).to_json()), self._child,
+            writers.apply(lambda arns: archive_key_policy(cfg.aws_account_id, cfg.aws_region, arns, archive, topic).to_json()),
+            self._child,
         )
 
     def _bucket(self) -> aws.s3.Bucket:
         cfg = self._args.config
+        writers = pulumi.Output.all(*[r.arn for r in self._writers])
         archive = private_bucket(
             f"{self._name}-archive",
-            f"{self._prefix}-compliance-{cfg.aws_account_id}",
+            self._bucket_name,
             self.key.arn,
-            lambda arn: archive_bucket_policy(arn, cfg.aws_account_id).to_json(),
+            lambda arn: writers.apply(lambda arns: archive_bucket_policy(arn, cfg.aws_account_id, arns).to_json()),
             self._child,
             lock_days=self._args.retention_days,
         )
@@ -138,9 +155,9 @@ class ComplianceJobs(pulumi.ComponentResource):
 
     def _topic(self) -> aws.sns.Topic:
         topic = aws.sns.Topic(
-            f"{self._name}-notices", name=f"{self._prefix}-compliance-notices", kms_master_key_id=self.key.arn, opts=self._child
+            f"{self._name}-notices", name=self._topic_name, kms_master_key_id=self.key.arn, opts=self._child
         )
-        publishers = pulumi.Output.all(topic.arn, self._args.review_role.arn, self._args.export_role.arn)
+        publishers = pulumi.Output.all(topic.arn, *[r.arn for r in self._writers])
         aws.sns.TopicPolicy(
             f"{self._name}-notices-policy",
             arn=topic.arn,
@@ -157,20 +174,18 @@ class ComplianceJobs(pulumi.ComponentResource):
 
     def _job(
         self,
-        job: str,
+        spec: JobSpec,
         *,
-        role: aws.iam.Role,
-        prefix: str,
-        schedule: str,
-        description: str,
         code: dict[str, pulumi.Asset],
         handler: str,
         layers: list[pulumi.Output],
         environment: dict[str, pulumi.Input[str]],
     ) -> aws.lambda_.Function:
+        role = self._args.job_roles[spec.identity]
+        job, prefix, schedule, description = spec.job, spec.prefix, spec.schedule, spec.description
         cfg = self._args.config
         base = f"{self._name}-{job}"
-        function_name = f"{self._prefix}-{job}"
+        function_name = job_function_name(cfg.environment, job)
         logs = aws.cloudwatch.LogGroup(
             f"{base}-logs", name=f"/aws/lambda/{function_name}", retention_in_days=LOG_RETENTION_DAYS, opts=self._child
         )
@@ -198,5 +213,5 @@ class ComplianceJobs(pulumi.ComponentResource):
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
             opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=[logs, policy])),
         )
-        lambda_schedule(base, function_name, schedule, function, cfg.aws_account_id, self._child)
+        lambda_schedule(base, function_name, schedule, function, cfg.aws_account_id, cfg.aws_region, self._child)
         return function

@@ -89,7 +89,7 @@ class EngineeringMetrics(pulumi.ComponentResource):
         self._name, self._args = name, args
         self._aws = pulumi.ResourceOptions(parent=self, provider=args.aws_provider)
         self._prefix = f"ops-hub-{args.config.environment}"
-        self._function_name = f"{self._prefix}-metrics-snapshot"
+        self._function_name = args.declarations.function_name
         self.key = self._key()
         self.bucket = self._bucket()
         self.function = self._job()
@@ -177,7 +177,7 @@ class EngineeringMetrics(pulumi.ComponentResource):
     def _schedule(self) -> aws.scheduler.Schedule:
         cfg = self._args.config
         return lambda_schedule(self._name, self._function_name, self._args.declarations.schedule, self.function,
-                               cfg.aws_account_id, self._aws)
+                               cfg.aws_account_id, cfg.aws_region, self._aws)
 
     def _error_alarm(self) -> aws.cloudwatch.MetricAlarm:
         """A failed or partial run tickets the same day, as a failed rotation does."""

@@ -5,7 +5,8 @@ pulumi-postgresql and what the migration runner writes into
 `ops_audit.settings`:
 
 - the schema and its NOLOGIN owner role;
-- the NOLOGIN group roles: `writer` appends to the trail, `reader` reads all of it;
+- the NOLOGIN group roles: `writer` appends to the trail, `reader` reads all of it,
+  `rotator` may only set the rotated logins' passwords;
 - one LOGIN user per model secret with a `database_user`, inheriting its
   `database_group` (the rotation Lambda owns its password after creation);
 - schema USAGE grants and the default privileges that keep PUBLIC from
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 SCHEMA = "ops_audit"
 OWNER_ROLE = "ops_audit_owner"
 GROUP_ROLES: dict[str, str] = {"writer": "ops_audit_writer", "reader": "ops_audit_reader"}
+# The rotation Lambdas' login inherits this group, which may only call
+# ops_rotation.set_login_password (infra/migrations/0020_rotator.sql) and has no use of ops_audit.
+ROTATOR_GROUP = "ops_audit_rotator"
+LOGIN_GROUPS: dict[str, str] = {**GROUP_ROLES, "rotator": ROTATOR_GROUP}
 # Supabase's role for signed-in users: PostgREST writes and reads as it.
 SUPABASE_USER_ROLE = "authenticated"
 # Roles that may use the schema: the groups, and PostgREST's signed-in users.
@@ -119,22 +124,22 @@ def audit_settings(model: AccessModel, roles_claim: str) -> AuditSettings:
 
 
 def login_users(model: AccessModel) -> tuple[DbRole, ...]:
-    """One LOGIN role per secret with a database_user in an ops_audit group, member of that group only."""
+    """One LOGIN role per secret with a database_user in an ops_audit group (the rotator's included), member of that group only."""
     return tuple(
         DbRole(
             name=s.database_user,
             login=True,
-            member_of=(GROUP_ROLES[s.database_group],),
+            member_of=(LOGIN_GROUPS[s.database_group],),
             connection_limit=LOGIN_CONNECTION_LIMIT,
             purpose=f"login of secret {s.key}",
         )
         for s in model.secrets
-        if s.database_user and s.database_group in GROUP_ROLES
+        if s.database_user and s.database_group in LOGIN_GROUPS
     )
 
 
 def derive_audit(model: AccessModel, config: StackConfig, metrics_read_roles: tuple[str, ...] = ()) -> AuditDecl:
-    groups = tuple(DbRole(name=role, login=False, purpose=f"{kind} group") for kind, role in GROUP_ROLES.items())
+    groups = tuple(DbRole(name=role, login=False, purpose=f"{kind} group") for kind, role in LOGIN_GROUPS.items())
     return AuditDecl(
         schema=SCHEMA,
         owner=DbRole(name=OWNER_ROLE, login=False, purpose="owns the schema, the trail and its partitions"),

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from infra.derive import iam
 from infra.derive.iam import ANYONE, Condition, PolicyDocument, Principal, Statement
@@ -24,6 +25,50 @@ REVIEW_SCHEDULE = "cron(0 6 1 * ? *)"  # 06:00 UTC on the 1st of every month
 EXPORT_SCHEDULE = "cron(0 4 2 * ? *)"  # 04:00 UTC on the 2nd: last month's partition is closed by then
 DORMANT_DAYS = 90
 RETENTION_DAYS = 400  # a yearly audit cycle plus a margin; compliance mode cannot be shortened later
+# What a writer may do to archive objects; everyone else in the account is denied these.
+OBJECT_WRITE_ACTIONS = ("s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectLegalHold", "s3:PutObjectRetention")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A scheduled compliance job: the identity (model) whose role it runs as, and the archive prefix it writes.
+
+    The archive's writers are exactly these jobs' roles, so a new job is one more entry here.
+    """
+
+    job: str
+    identity: str
+    prefix: str
+    schedule: str
+    description: str
+
+
+COMPLIANCE_JOBS = (
+    JobSpec(
+        "access-review", "access-review-job", REVIEW_PREFIX, REVIEW_SCHEDULE,
+        "Monthly access review: Auth0 role holders against infra/model/assignments.yaml",
+    ),
+    JobSpec(
+        "audit-export", "audit-export-job", EXPORT_PREFIX, EXPORT_SCHEDULE,
+        "Monthly export of last month's ops_audit.events partition with its chain head",
+    ),
+)
+
+
+def job_function_name(environment: str, job: str) -> str:
+    return f"ops-hub-{environment}-{job}"
+
+
+def archive_bucket_name(environment: str, account_id: str) -> str:
+    return f"ops-hub-{environment}-compliance-{account_id}"
+
+
+def bucket_arn(bucket: str) -> str:
+    return f"arn:aws:s3:::{bucket}"
+
+
+def notice_topic_name(environment: str) -> str:
+    return f"ops-hub-{environment}-compliance-notices"
 
 # Auth0 authentication-method `type`s that satisfy each MFA factor of the model
 # (Management API GET /users/{id}/authentication-methods).
@@ -56,8 +101,17 @@ def review_input(model: AccessModel, assignments: Assignments) -> dict:
     }
 
 
-def _via(region: str, *services: str) -> Condition:
-    return Condition("StringEquals", "kms:ViaService", tuple(f"{s}.{region}.amazonaws.com" for s in services))
+def _via(region: str, service: str) -> Condition:
+    return Condition("StringEquals", "kms:ViaService", (f"{service}.{region}.amazonaws.com",))
+
+
+def _archive_context(archive_arn: str) -> Condition:
+    """S3 with a bucket key encrypts under the bucket's ARN as encryption context."""
+    return Condition("StringEquals", "kms:EncryptionContext:aws:s3:arn", (archive_arn,))
+
+
+def _topic_context(topic_arn: str) -> Condition:
+    return Condition("StringEquals", "kms:EncryptionContext:aws:sns:topicArn", (topic_arn,))
 
 
 def _own_logs(log_group_arn: str) -> Statement:
@@ -69,22 +123,30 @@ def job_policy(
 ) -> PolicyDocument:
     """A compliance job: add objects under its own prefix (never read, replace or delete), notify, log.
 
-    Its secret comes from the identity's reader policy (VendorSecrets); this
-    document adds only what the job itself does.
+    Writing a single SSE-KMS object needs only a data key; kms:Decrypt is for SNS, which
+    decrypts the data key to deliver the notice. Its secret comes from the identity's
+    reader policy (VendorSecrets); this document adds only what the job itself does.
     """
     return PolicyDocument((
         Statement("WriteOwnPrefix", "Allow", ("s3:PutObject",), (f"{bucket_arn}/{prefix}/*",)),
         Statement(
-            "EncryptViaS3AndSns", "Allow", ("kms:GenerateDataKey", "kms:Decrypt"), (key_arn,),
-            conditions=(_via(region, "s3", "sns"),),
+            "EncryptArchiveObjects", "Allow", ("kms:GenerateDataKey",), (key_arn,),
+            conditions=(_via(region, "s3"), _archive_context(bucket_arn)),
+        ),
+        Statement(
+            "EncryptNotices", "Allow", ("kms:GenerateDataKey", "kms:Decrypt"), (key_arn,),
+            conditions=(_via(region, "sns"), _topic_context(topic_arn)),
         ),
         Statement("PublishNotice", "Allow", ("sns:Publish",), (topic_arn,)),
         _own_logs(log_group_arn),
     ))
 
 
-def archive_bucket_policy(bucket_arn: str, account_id: str) -> PolicyDocument:
-    """The review archive: TLS only, this account only, and nobody deletes (Object Lock guards versions too)."""
+def archive_bucket_policy(bucket_arn: str, account_id: str, writer_role_arns: Sequence[str]) -> PolicyDocument:
+    """The archive: TLS only, this account only, nobody deletes (Object Lock guards versions too), and
+    only the jobs' roles write objects. Bucket administration (policy, lock, encryption) stays with the account."""
+    if not writer_role_arns:
+        raise iam.PolicyError("the archive needs at least one writer")
     objects = f"{bucket_arn}/*"
     return PolicyDocument((
         Statement(
@@ -99,18 +161,30 @@ def archive_bucket_policy(bucket_arn: str, account_id: str) -> PolicyDocument:
             "DenyDeletes", "Deny", ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"),
             (objects,), principals=(ANYONE,),
         ),
+        Statement(
+            "DenyWritesByOthers", "Deny", OBJECT_WRITE_ACTIONS, (objects,), principals=(ANYONE,),
+            conditions=(Condition("ArnNotEquals", "aws:PrincipalArn", tuple(writer_role_arns)),),
+        ),
     ))
 
 
-def archive_key_policy(account_id: str, region: str, job_role_arns: Sequence[str]) -> PolicyDocument:
-    """The archive's key: the account administers it; the jobs use it only through S3 and SNS."""
+def archive_key_policy(
+    account_id: str, region: str, job_role_arns: Sequence[str], archive_arn: str, topic_arn: str
+) -> PolicyDocument:
+    """The archive's key: the account administers it; the jobs use it only through S3 for the archive
+    and through SNS for the notice topic, each pinned by its encryption context."""
+    jobs = (Principal("AWS", tuple(job_role_arns)),)
     return PolicyDocument((
         Statement(
             "AccountAdministersKey", "Allow", ("kms:*",), ("*",), principals=(Principal("AWS", (iam.account_root(account_id),)),)
         ),
         Statement(
-            "JobsEncryptViaS3AndSns", "Allow", ("kms:GenerateDataKey", "kms:Decrypt"), ("*",),
-            principals=(Principal("AWS", tuple(job_role_arns)),), conditions=(_via(region, "s3", "sns"),),
+            "JobsEncryptArchiveObjects", "Allow", ("kms:GenerateDataKey",), ("*",), principals=jobs,
+            conditions=(_via(region, "s3"), _archive_context(archive_arn)),
+        ),
+        Statement(
+            "JobsEncryptNotices", "Allow", ("kms:GenerateDataKey", "kms:Decrypt"), ("*",), principals=jobs,
+            conditions=(_via(region, "sns"), _topic_context(topic_arn)),
         ),
     ))
 

@@ -56,6 +56,8 @@ class MetricsDecl:
     schedule: str
     freshness_hours: int
     bucket: str
+    # The daily Lambda's name (the identity's role trusts only it).
+    function_name: str
     schema: str = SCHEMA
     owner: DbRole = DbRole(OWNER_ROLE, login=False, purpose="owns ops_metrics and its objects")
     groups: tuple[DbRole, ...] = (
@@ -110,6 +112,7 @@ def derive_metrics(model: AccessModel, catalogue: MetricsCatalogue, environment:
         schedule=catalogue.publication.schedule,
         freshness_hours=catalogue.publication.freshness_hours,
         bucket=f"ops-hub-{environment}-metrics-{account_id}",
+        function_name=f"ops-hub-{environment}-metrics-snapshot",
     )
 
 
@@ -127,7 +130,8 @@ def job_policy(bucket_arn: str, key_arn: str, log_group_arn: str, region: str) -
     """
     return PolicyDocument((
         Statement("WriteOwnPrefix", "Allow", ("s3:PutObject",), (f"{bucket_arn}/{SNAPSHOT_PREFIX}/*", f"{bucket_arn}/{LATEST_KEY}")),
-        Statement("EncryptViaS3", "Allow", ("kms:GenerateDataKey", "kms:Decrypt"), (key_arn,), conditions=(_via_s3(region),)),
+        # Single-part puts need only a data key; nothing here reads a snapshot back (no kms:Decrypt).
+        Statement("EncryptViaS3", "Allow", ("kms:GenerateDataKey",), (key_arn,), conditions=(_via_s3(region),)),
         Statement("WriteOwnLogs", "Allow", ("logs:CreateLogStream", "logs:PutLogEvents"), (iam.log_streams(log_group_arn),)),
     ))
 
@@ -148,7 +152,7 @@ def key_policy(account_id: str, region: str, job_role_arn: str) -> PolicyDocumen
     """The bucket's key: the account administers it; the job uses it only through S3."""
     return PolicyDocument((
         Statement("AccountAdministersKey", "Allow", ("kms:*",), ("*",), principals=(Principal("AWS", (iam.account_root(account_id),)),)),
-        Statement("JobEncryptsViaS3", "Allow", ("kms:GenerateDataKey", "kms:Decrypt"), ("*",),
+        Statement("JobEncryptsViaS3", "Allow", ("kms:GenerateDataKey",), ("*",),
                   principals=(Principal("AWS", (job_role_arn,)),), conditions=(_via_s3(region),)),
     ))
 

@@ -42,9 +42,10 @@ class SecretPlan:
     readers: tuple[str, ...]
     database_user: str | None
     master: str | None
+    database_admin: bool
     alarm_after_days: int
-    # Pulumi stores its value (a database login's first value, or a value another component
-    # provides), so Pulumi also reads it back on refresh.
+    # Pulumi stores its value (a database login's first value, the admin login, or a value
+    # another component provides), so Pulumi (the deploy role) also reads it back on refresh.
     seeded: bool
     # What the credential may do at its vendor (None for vendors without a scope vocabulary).
     vendor_scopes: VendorScopes | None = None
@@ -62,6 +63,7 @@ class IdentityPlan:
     role_name: str
     service_principal: str
     secrets: tuple[str, ...]
+    runs_on: str
 
 
 def secret_name(environment: str, key: str) -> str:
@@ -75,9 +77,8 @@ def alarm_after_days(secret: SecretSpec) -> int:
     return secret.rotation_days + ROTATION_GRACE_DAYS
 
 
-def secret_plans(model: AccessModel, environment: str, provided: frozenset[str] = frozenset()) -> list[SecretPlan]:
-    """One plan per model secret; `provided` names the secrets whose value the program supplies."""
-    masters = {s.master for s in model.secrets if s.master}
+def secret_plans(model: AccessModel, environment: str) -> list[SecretPlan]:
+    """One plan per model secret."""
     return [
         SecretPlan(
             key=s.key,
@@ -89,8 +90,9 @@ def secret_plans(model: AccessModel, environment: str, provided: frozenset[str] 
             readers=tuple(i.name for i in model.identities if s.key in i.reads_secrets),
             database_user=s.database_user,
             master=s.master,
+            database_admin=s.database_admin,
             alarm_after_days=alarm_after_days(s),
-            seeded=s.database_user is not None or s.key in masters or s.key in provided,
+            seeded=s.stored_by_pulumi,
             vendor_scopes=s.vendor_scopes,
         )
         for s in model.secrets
@@ -105,6 +107,7 @@ def identity_plans(model: AccessModel, environment: str) -> list[IdentityPlan]:
             role_name=f"{i.name}-{environment}",
             service_principal=SERVICE_PRINCIPALS[i.runs_on],
             secrets=i.reads_secrets,
+            runs_on=i.runs_on,
         )
         for i in model.identities
         if i.reads_secrets
@@ -132,7 +135,8 @@ def rotation_schedule_table(model: AccessModel, environment: str) -> str:
             if plan.rotation == "lambda"
             else "by hand, ticketed"
         )
-        rotators = [f"rotation of `{p.key}`" for p in plans if p.master == plan.key]
-        readers = ", ".join([f"`{r}`" for r in plan.readers] + rotators) or "no identity (Pulumi config or people)"
+        rotators = [f"rotation of `{p.key}`" for p in plans if plan.key in (p.key, p.master) and p.rotation == "lambda"]
+        deployer = ["the deploy role"] if plan.seeded else []
+        readers = ", ".join([f"`{r}`" for r in plan.readers] + rotators + deployer)
         lines.append(f"| `{plan.name}` | {how} | {plan.rotation_days} days | {plan.alarm_after_days} | {readers} |")
     return "\n".join(lines) + "\n"

@@ -1,15 +1,18 @@
 """The monthly access review: who actually holds each ops role in Auth0, against what was approved.
 
 AWS Lambda handler `access_review.lambda_handler` (package root infra/lambdas),
-started monthly by EventBridge Scheduler. Standard library and boto3 only.
+started monthly by EventBridge Scheduler. Standard library, boto3, and
+`cryptography` from the Lambda layer (`make lambda-layer`) to sign its client assertion.
 
 Inputs:
 - `review_input.json`, packaged beside this file at deploy time from the access
   model and infra/model/assignments.yaml: each role's permissions and accepted
   MFA factors (as Auth0 authentication-method types), the SoD pairs, the
   approved assignments;
-- the access-review M2M client's credentials, JSON `{"client_id", "client_secret"}`
+- the access-review M2M client's key, JSON `{"client_id", "private_key_pem", "algorithm"}`
   in the Secrets Manager secret `CLIENT_SECRET_ARN` (ops-hub/<env>/auth0/access-review-client).
+  The client authenticates with private_key_jwt: a one-minute RS256 client assertion
+  (Auth0, "Authenticate with Private Key JWT"), so no client secret exists to leak.
   That client can only read users, roles, role members and authentication methods.
 
 Auth0 Management API calls (all read-only, all paged): POST /oauth/token,
@@ -33,10 +36,12 @@ https://AUTH0_DOMAIN, and only tests point it at a loopback stand-in).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
 import time
+import uuid
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -51,6 +56,10 @@ PREFIX = "access-reviews"
 PAGE_SIZE = 50
 RETRIES = 5
 TIMEOUT_SECONDS = 20
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# A client assertion is single-use; Auth0 accepts at most 5 minutes and advises under one.
+ASSERTION_LIFETIME_SECONDS = 60
+SIGNING_ALGORITHM = "RS256"
 
 
 class ReviewError(Exception):
@@ -65,11 +74,12 @@ class ManagementApi:
         self.token = token
 
     @classmethod
-    def login(cls, base_url: str, domain: str, client_id: str, client_secret: str) -> ManagementApi:
+    def login(cls, base_url: str, domain: str, client_id: str, private_key_pem: str) -> ManagementApi:
         body = {
             "grant_type": "client_credentials",
             "client_id": client_id,
-            "client_secret": client_secret,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": client_assertion(client_id, domain, private_key_pem, int(time.time())),
             "audience": f"https://{domain}/api/v2/",
         }
         answer = _request("POST", f"{base_url.rstrip('/')}/oauth/token", None, body)
@@ -135,13 +145,40 @@ def _request(method: str, url: str, token: str | None, body: dict | None) -> Any
     raise ReviewError(f"Auth0 {method} {url}: rate limited {RETRIES} times")
 
 
-def _client_credentials(secret_arn: str) -> tuple[str, str]:
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def client_assertion(client_id: str, domain: str, private_key_pem: str, now: int) -> str:
+    """The RS256 client assertion Auth0 takes in place of a client secret: iss = sub = the client,
+    aud = the tenant (with its trailing slash), a unique jti, valid for a minute."""
+    from cryptography.hazmat.primitives import hashes, serialization  # from the Lambda layer
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ReviewError("the client key must be an RSA private key")
+    header = {"alg": SIGNING_ALGORITHM, "typ": "JWT"}
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": f"https://{domain}/",
+        "iat": now,
+        "exp": now + ASSERTION_LIFETIME_SECONDS,
+        "jti": str(uuid.uuid4()),
+    }
+    signing_input = ".".join(_b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims))
+    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_b64url(signature)}"
+
+
+def _client_key(secret_arn: str) -> tuple[str, str]:
     value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn, VersionStage="AWSCURRENT")
     try:
         document = json.loads(value["SecretString"])
-        return document["client_id"], document["client_secret"]
+        return document["client_id"], document["private_key_pem"]
     except (KeyError, TypeError, ValueError):
-        raise ReviewError(f"secret {secret_arn} must hold JSON with client_id and client_secret") from None
+        raise ReviewError(f"secret {secret_arn} must hold JSON with client_id and private_key_pem") from None
 
 
 def actual_assignments(api: ManagementApi, role_names: list[str]) -> dict[str, dict]:
@@ -262,8 +299,8 @@ def lambda_handler(event: dict, context: Any) -> dict:
     domain = env["AUTH0_DOMAIN"]
     spec = json.loads(INPUT_FILE.read_text(encoding="utf-8"))
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    client_id, client_secret = _client_credentials(env["CLIENT_SECRET_ARN"])
-    api = ManagementApi.login(env.get("AUTH0_MANAGEMENT_URL", f"https://{domain}"), domain, client_id, client_secret)
+    client_id, private_key_pem = _client_key(env["CLIENT_SECRET_ARN"])
+    api = ManagementApi.login(env.get("AUTH0_MANAGEMENT_URL", f"https://{domain}"), domain, client_id, private_key_pem)
     holders = actual_assignments(api, sorted(spec["roles"]))
     result = review(spec, holders, now, int(env.get("DORMANT_DAYS", "90")))
     request_id = getattr(context, "aws_request_id", "local")

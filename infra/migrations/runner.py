@@ -32,7 +32,7 @@ import psycopg
 from psycopg import sql
 
 from infra.derive import metrics
-from infra.derive.audit import GROUP_ROLES, OWNER_ROLE, SCHEMA, SCHEMA_USAGE_ROLES, AuditSettings
+from infra.derive.audit import LOGIN_GROUPS, OWNER_ROLE, SCHEMA, SCHEMA_USAGE_ROLES, AuditSettings
 from infra.migrations.files import MIGRATIONS_DIR, Migration, MigrationError, load_migrations
 from infra.migrations.metrics_settings import write_metrics_settings
 
@@ -113,7 +113,7 @@ def ensure_roles_and_schema(
 
 def ensure_ops_roles(conn: psycopg.Connection) -> list[str]:
     """ops_audit's roles and schema, then ops_metrics' (whose USAGE grants name ops_audit_writer), where missing."""
-    created = ensure_roles_and_schema(conn, OWNER_ROLE, list(GROUP_ROLES.values()), SCHEMA, SCHEMA_USAGE_ROLES)
+    created = ensure_roles_and_schema(conn, OWNER_ROLE, list(LOGIN_GROUPS.values()), SCHEMA, SCHEMA_USAGE_ROLES)
     return created + ensure_roles_and_schema(conn, metrics.OWNER_ROLE, (metrics.WRITER_GROUP, metrics.READER_GROUP),
                                              metrics.SCHEMA, metrics.SCHEMA_USAGE_ROLES)
 

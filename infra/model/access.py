@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from infra.errors import ModelError, describe_validation_error
 from infra.model.vendor_scopes import VOCABULARIES, VendorScopes, tag_problems
@@ -99,10 +99,43 @@ class Route(_Strict):
         return f"{self.method} {self.path}"
 
 
+# The freshness window of a privileged sign-in's MFA: at least a minute, at most an hour.
+MFA_MAX_AGE_MINUTES = (1, 60)
+MANAGEMENT_SCOPE_PATTERN = re.compile(r"^[a-z]+:[a-z_]+$")
+
+
+def _minutes_within(value: int) -> int:
+    low, high = MFA_MAX_AGE_MINUTES
+    if not low <= value <= high:
+        msg = f"expected whole minutes from {low} to {high}"
+        raise ValueError(msg)
+    return value
+
+
+class Application(_Strict):
+    name: str = Field(pattern=SLUG_PATTERN)
+    description: str = Field(min_length=1)
+
+
+class Connection(_Strict):
+    """An Auth0 database connection of operators' accounts and the applications it is enabled for."""
+
+    name: str = Field(pattern=SLUG_PATTERN)
+    clients: tuple[str, ...] = Field(min_length=1)
+
+
+class SignIn(_Strict):
+    mfa_max_age_minutes: Annotated[int, AfterValidator(_minutes_within)] = 15
+    application: Application
+    connections: tuple[Connection, ...] = Field(min_length=1)
+
+
 class Identity(_Strict):
     name: str = Field(pattern=SLUG_PATTERN)
     description: str = Field(min_length=1)
     api_permissions: tuple[str, ...] = ()
+    # Read-only scopes on Auth0's Management API (the access review reads users and roles).
+    management_api_scopes: tuple[str, ...] = ()
     reads_secrets: tuple[str, ...] = ()
     # Where the identity runs: the AWS service its IAM role trusts.
     runs_on: Literal["lambda", "ecs"] = "lambda"
@@ -117,13 +150,22 @@ class SecretSpec(_Strict):
     rotation: Literal["lambda", "reminder"]
     rotation_days: int = Field(ge=1)
     database_user: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]*$")
-    # The group role `database_user` inherits: ops_audit's (infra/derive/audit.py) or
-    # ops_metrics' snapshot writer (infra/derive/metrics.py).
-    database_group: Literal["writer", "reader", "metrics_writer"] | None = None
-    # `lambda` rotation: the key of the secret whose login can ALTER ROLE `database_user`.
+    # The group role `database_user` inherits: ops_audit's (infra/derive/audit.py), ops_metrics'
+    # snapshot writer (infra/derive/metrics.py), or the rotator's.
+    database_group: Literal["writer", "reader", "metrics_writer", "rotator"] | None = None
+    # `lambda` rotation: the key of the rotator secret whose login sets `database_user`'s password.
     master: str | None = None
     # What the credential may do at its vendor, in the vendor's words (infra/model/vendor_scopes.py).
     vendor_scopes: VendorScopes | None = None
+    # The admin login Pulumi deploys with (opshub:supabaseAdminUser); only Pulumi reads it.
+    database_admin: bool = False
+    # Who writes the value: people (`put-secret-value`), or Pulumi from another resource or a
+    # config secret, in which case the deploy role also reads it back. Database logins are Pulumi's.
+    set_by: Literal["people", "pulumi"] = "people"
+
+    @property
+    def stored_by_pulumi(self) -> bool:
+        return self.set_by == "pulumi" or self.database_user is not None or self.database_admin
 
     @property
     def key(self) -> str:
@@ -140,6 +182,7 @@ class AccessModel(_Strict):
     routes: tuple[Route, ...]
     # Longest time any read route may serve a cached vendor answer.
     route_cache_max_seconds: int = Field(ge=0)
+    sign_in: SignIn
     identities: tuple[Identity, ...]
     secrets: tuple[SecretSpec, ...]
 
@@ -207,6 +250,7 @@ def _check_unique(model: AccessModel) -> list[str]:
         "integration": [i.name for i in model.integrations],
         "role": [r.name for r in model.roles],
         "identity": [i.name for i in model.identities],
+        "connection": [c.name for c in model.sign_in.connections],
         "secret": [s.key for s in model.secrets],
         "route": [r.label for r in model.routes],
     }
@@ -277,6 +321,38 @@ def _check_references(model: AccessModel) -> list[str]:
     return problems
 
 
+def _check_sign_in(model: AccessModel) -> list[str]:
+    """Connections feed only the /ops application: never a machine identity or an unknown client."""
+    app = model.sign_in.application.name
+    machines = {i.name for i in model.identities}
+    problems = [f"sign_in.application {app!r}: is also a machine identity's name"] if app in machines else []
+    for connection in model.sign_in.connections:
+        where = f"sign_in.connections {connection.name!r}"
+        for client in connection.clients:
+            if client in machines:
+                problems.append(
+                    f"{where}: enabled for machine identity {client!r}; a connection may be enabled only for "
+                    f"the /ops application {app!r}"
+                )
+            elif client != app:
+                problems.append(f"{where}: enabled for unknown application {client!r}; allowed: {app!r}")
+    return problems
+
+
+def _check_management_scopes(model: AccessModel) -> list[str]:
+    problems = []
+    for ident in model.identities:
+        where = f"identity {ident.name!r}"
+        for scope in ident.management_api_scopes:
+            if not MANAGEMENT_SCOPE_PATTERN.match(scope) or not scope.startswith("read:"):
+                problems.append(
+                    f"{where}: Management API scope {scope!r} is not read-only; only read:<object> scopes may be granted"
+                )
+        if ident.management_api_scopes and ident.api_permissions:
+            problems.append(f"{where}: reads Auth0's Management API, so it may hold no ops API permissions")
+    return problems
+
+
 def _check_secrets(model: AccessModel) -> list[str]:
     problems = []
     for secret in model.secrets:
@@ -284,11 +360,18 @@ def _check_secrets(model: AccessModel) -> list[str]:
         limit = 30 if secret.rotation == "lambda" else 90
         if secret.rotation_days > limit:
             problems.append(f"{where}: rotation_days {secret.rotation_days} exceeds {limit} for {secret.rotation} rotation")
-        if (secret.rotation == "lambda") != (secret.database_user is not None):
-            problems.append(f"{where}: lambda rotation needs database_user, and only lambda rotation may name one")
+        if secret.rotation == "lambda" and secret.database_group not in ("writer", "reader", "metrics_writer"):
+            problems.append(f"{where}: lambda rotation needs database_user with database_group writer, reader or metrics_writer")
         if (secret.database_user is None) != (secret.database_group is None):
-            problems.append(f"{where}: database_user and database_group (writer, reader or metrics_writer) go together")
+            problems.append(f"{where}: database_user and database_group (writer, reader, metrics_writer or rotator) go together")
+        if secret.database_group == "rotator" and secret.rotation != "reminder":
+            problems.append(f"{where}: the rotator login is rotated by people (rotation: reminder), never by itself")
+        if secret.database_admin and (secret.database_user or secret.rotation != "reminder"):
+            problems.append(f"{where}: database_admin is the admin login from config: no database_user, rotation reminder")
         problems += _check_master(model, secret)
+    admins = [s.key for s in model.secrets if s.database_admin]
+    if len(admins) > 1:
+        problems.append(f"secrets {admins}: only one secret may be the database_admin")
     problems += [
         f"integration {i.name!r}: has no secret; declare its credential under secrets (vendor: {i.name})"
         for i in model.integrations
@@ -300,6 +383,12 @@ def _check_secrets(model: AccessModel) -> list[str]:
         for ident in model.identities
         for key in ident.reads_secrets
         if key in masters
+    ]
+    problems += [
+        f"identity {ident.name!r}: reads the database admin secret {key!r}, which only Pulumi may read"
+        for ident in model.identities
+        for key in ident.reads_secrets
+        if key in admins
     ]
     return problems
 
@@ -314,8 +403,11 @@ def _check_master(model: AccessModel, secret: SecretSpec) -> list[str]:
     master = model.secret_by_key.get(secret.master)
     if master is None:
         return [f"{where}: master {secret.master!r} is not a declared secret"]
-    if master.vendor != secret.vendor or master.rotation != "reminder":
-        return [f"{where}: master {secret.master!r} must be a reminder-rotated secret of vendor {secret.vendor!r}"]
+    if master.vendor != secret.vendor or master.rotation != "reminder" or master.database_group != "rotator":
+        return [
+            f"{where}: master {secret.master!r} must be a reminder-rotated rotator login "
+            f"(database_group: rotator) of vendor {secret.vendor!r}"
+        ]
     return []
 
 
@@ -405,6 +497,8 @@ def validate_model(model: AccessModel) -> list[str]:
         + _check_routes(model)
         + _check_secrets(model)
         + _check_vendor_scopes(model)
+        + _check_sign_in(model)
+        + _check_management_scopes(model)
     )
 
 

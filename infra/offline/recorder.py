@@ -203,6 +203,9 @@ COMPUTED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "random:index/randomPassword:RandomPassword": ("result",),
     "grafana:oss/team:Team": ("teamId",),
     "pagerduty:index/serviceIntegration:ServiceIntegration": ("integrationKey",),
+    "tls:index/privateKey:PrivateKey": ("publicKeyPem", "privateKeyPem"),
+    # Auth0 creates the EventBridge partner event source and names it.
+    "auth0:index/logStream:LogStream": ("sink.awsPartnerEventSource",),
 }
 
 
@@ -220,8 +223,12 @@ class PlanMocks(pulumi.runtime.Mocks):
         if args.typ.startswith("aws:"):
             service = args.typ.split(":")[1].split("/")[0]
             outputs.setdefault("arn", f"arn:aws:{service}:{self.region}:{self.account_id}:{args.name}")
-        for key in COMPUTED_OUTPUTS.get(args.typ, ()):
-            outputs.setdefault(key, f"{args.name}-{key}")
+        for path in COMPUTED_OUTPUTS.get(args.typ, ()):
+            *parents, key = path.split(".")
+            node = outputs
+            for parent in parents:
+                node = node.setdefault(parent, {})
+            node.setdefault(key, f"{args.name}-{key}")
         return resource_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:

@@ -18,6 +18,7 @@ from typing import Any
 from infra.model.access import AccessModel, Role
 from infra.report.declared import Declared, read_declared
 from infra.report.findings import PolicyResult, evaluate
+from infra.report.sign_in import archive_writers, sign_in_applications
 
 DECLARED = "declared in the plan"
 MODEL_ONLY = "access model only: the plan declares no resource for this yet"
@@ -220,6 +221,7 @@ def build_report(
         "secrets": _secrets(model, declared, reads),
         "database": _database(declared),
         "segregation_of_duties": _sod(model, roles),
+        "sign_in": {"applications": sign_in_applications(resources), "archives": archive_writers(resources)},
         "findings": findings.as_dict(),
         "plan": {"resources": declared.resource_count},
     }

@@ -154,6 +154,35 @@ def _secrets(report: dict[str, Any]) -> Section:
     return Section("Runtime identities and secrets", "secrets", [f"Source: {report['sources']['secrets']}."], [identities, secrets])
 
 
+def _sign_in(report: dict[str, Any]) -> Section:
+    apps = Table(
+        ("application", "type", "grants", "connections feeding it", "user grants (API: scopes)", "callbacks", "logout URLs", "web origins"),
+        [
+            (
+                a["name"], a["app_type"], _join(a["grant_types"]), _join(a["connections"]),
+                _join([f"{api}: {', '.join(scopes)}" for api, scopes in a["user_grants"].items()]),
+                _join(a["callbacks"]), _join(a["logout_urls"]), _join(a["web_origins"]),
+            )
+            for a in report["sign_in"]["applications"]
+        ],
+        caption="Applications people sign in through",
+    )
+    archives = Table(
+        ("archive bucket", "roles that may write objects", "other principals that may write"),
+        [
+            (
+                a["bucket"],
+                "anyone in the account (no deny)" if a["writers"] is None else _join(a["writers"]),
+                str(a["other_principals"]),
+            )
+            for a in report["sign_in"]["archives"]
+        ],
+        caption="Who may write the compliance archive",
+    )
+    notes = ["Source: the declared plan (Auth0 clients and connections; the archive's bucket policy)."]
+    return Section("Sign-in to /ops and the compliance archive", "sign-in", notes, [apps, archives])
+
+
 def _sod(report: dict[str, Any]) -> Section:
     rows = [
         (
@@ -207,4 +236,7 @@ def _fingerprint(report: dict[str, Any]) -> Section:
 
 
 def sections(report: dict[str, Any]) -> list[Section]:
-    return [_matrix(report), _reach(report), _database(report), _secrets(report), _sod(report), _findings(report), _fingerprint(report)]
+    return [
+        _matrix(report), _reach(report), _database(report), _secrets(report), _sign_in(report), _sod(report),
+        _findings(report), _fingerprint(report),
+    ]

@@ -1,4 +1,4 @@
-"""`opshub plan` refuses a broken access model: exit 2, a message naming the role, no partial output.
+"""`opshub plan` refuses a broken access model: exit 2, a message naming the culprit and range, no partial output.
 
 The CLI runs in-process with the real program; only the model file it loads is
 swapped for a broken copy written to a temporary directory.
@@ -39,11 +39,21 @@ CASES = [
         lambda d: secret_of(d, "grafana/service-account-token")["vendor_scopes"].update(role="SuperAdmin"),
         "secret 'grafana/service-account-token': vendor_scopes: role 'SuperAdmin' is not a grafana role",
     ),
+    ModelChange(
+        "mfa-max-age-zero",
+        lambda d: d["sign_in"].update(mfa_max_age_minutes=0),
+        "sign_in.mfa_max_age_minutes: Value error, expected whole minutes from 1 to 60 (found 0)",
+    ),
+    ModelChange(
+        "connection-for-a-machine-client",
+        lambda d: d["sign_in"]["connections"][0]["clients"].append("access-review-job"),
+        "sign_in.connections 'ops-operators': enabled for machine identity 'access-review-job'",
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.test_id for c in CASES])
-def test_plan_exits_2_naming_therole(case: ModelChange, access_model_data: dict, plan_cli_with_model) -> None:
+def test_plan_exits_2_naming_the_culprit(case: ModelChange, access_model_data: dict, plan_cli_with_model) -> None:
     run = plan_cli_with_model(case.applied_to(access_model_data))
 
     assert run.code == 2, f"expected exit 2, got {run.code}; stderr: {run.err}"

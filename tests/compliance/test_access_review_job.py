@@ -15,6 +15,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from infra.derive.compliance import review_input
 from infra.lambdas import access_review
 from infra.model.assignments import parse_assignments
@@ -22,6 +25,17 @@ from tests.compliance.auth0_standin import Auth0StandIn, Tenant
 from tests.compliance.conftest import Archive
 
 DOMAIN = "clarivum.eu.auth0.com"
+
+
+def _key_pair() -> tuple[str, str]:
+    """An RSA key pair as PEM (private PKCS#1, as pulumi-tls's private_key_pem, and public SPKI)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private.decode(), public.decode()
+
+
+CLIENT_KEY, CLIENT_PUBLIC_KEY = _key_pair()
 NOW = dt.datetime.now(dt.UTC)
 WEBAUTHN = {"id": "webauthn-roaming|dev_1", "type": "webauthn-roaming", "confirmed": True, "name": "YubiKey"}
 TOTP = {"id": "totp|dev_2", "type": "totp", "confirmed": True}
@@ -57,7 +71,7 @@ def _tenant() -> Tenant:
     methods |= {"auth0|pay-1": [WEBAUTHN], "auth0|pay-2": [WEBAUTHN], "auth0|admin-1": [TOTP]}
     roles = {"rol_viewer": "ops-viewer", "rol_payments": "ops-payments", "rol_auditor": "ops-auditor", "rol_admin": "ops-admin", "rol_support": "Support"}
     roles |= {f"rol_other_{i}": f"Other {i}" for i in range(60)}  # the ops roles are not all on the first page
-    return Tenant("review-client", "review-secret", roles, members, users, methods, rate_limit_once=True)
+    return Tenant("review-client", CLIENT_PUBLIC_KEY, DOMAIN, roles, members, users, methods, rate_limit_once=True)
 
 
 def _approvals(access_model) -> dict:
@@ -80,7 +94,7 @@ def job(tmp_path, monkeypatch: pytest.MonkeyPatch, archive: Archive, access_mode
     monkeypatch.setattr(access_review, "INPUT_FILE", spec)
     secret = boto3.client("secretsmanager").create_secret(
         Name="ops-hub/test/auth0/access-review-client",
-        SecretString=json.dumps({"client_id": "review-client", "client_secret": "review-secret"}),
+        SecretString=json.dumps({"client_id": "review-client", "private_key_pem": CLIENT_KEY, "algorithm": "RS256"}),
     )
     for key, value in {"AUTH0_DOMAIN": DOMAIN, "CLIENT_SECRET_ARN": secret["ARN"], "REVIEW_BUCKET": archive.bucket,
                        "NOTICE_TOPIC_ARN": archive.topic_arn, "DORMANT_DAYS": "90"}.items():
@@ -154,7 +168,7 @@ def test_a_later_review_never_replaces_or_deletes_an_earlier_one(job, monkeypatc
 
 def test_wrong_client_credentials_fail_before_anything_is_written(job, monkeypatch: pytest.MonkeyPatch) -> None:
     tenant = _tenant()
-    tenant.client_secret = "rotated-elsewhere"  # noqa: S105
+    tenant.public_key_pem = _key_pair()[1]  # the key was rotated in Auth0 but not in the secret
 
     with pytest.raises(access_review.ReviewError, match="HTTP 401"):
         _run(tenant, monkeypatch, "req-1")
@@ -166,5 +180,24 @@ def test_wrong_client_credentials_fail_before_anything_is_written(job, monkeypat
 def test_a_secret_without_client_credentials_is_named(job, monkeypatch: pytest.MonkeyPatch) -> None:
     boto3.client("secretsmanager").put_secret_value(SecretId=job.secret_arn, SecretString='{"client_id": "x"}')
 
-    with pytest.raises(access_review.ReviewError, match="client_id and client_secret"):
+    with pytest.raises(access_review.ReviewError, match="client_id and private_key_pem"):
         _run(_tenant(), monkeypatch, "req-1")
+
+
+def test_the_client_assertion_is_what_auth0_documents() -> None:
+    """Auth0, "Authenticate with Private Key JWT": RS256, iss = sub = client id, aud = tenant with
+    trailing slash, a unique jti, at most 5 minutes (advised: under one)."""
+    tenant = _tenant()
+    first = access_review.client_assertion("review-client", DOMAIN, CLIENT_KEY, int(dt.datetime.now(dt.UTC).timestamp()))
+    second = access_review.client_assertion("review-client", DOMAIN, CLIENT_KEY, int(dt.datetime.now(dt.UTC).timestamp()))
+    body = {"client_assertion_type": access_review.ASSERTION_TYPE}
+
+    assert tenant.accepts(body | {"client_assertion": first})
+    assert not tenant.accepts(body | {"client_assertion": first}), "an assertion is single-use"
+    assert tenant.accepts(body | {"client_assertion": second}), "each assertion has its own jti"
+    claims = json.loads(access_review.base64.urlsafe_b64decode(first.split(".")[1] + "=="))
+    assert claims["aud"] == f"https://{DOMAIN}/" and claims["exp"] - claims["iat"] == 60
+    stale = access_review.client_assertion("review-client", DOMAIN, CLIENT_KEY, 1_700_000_000)
+    assert not tenant.accepts(body | {"client_assertion": stale}), "an expired assertion is refused"
+    other = access_review.client_assertion("review-client", "other-tenant.eu.auth0.com", CLIENT_KEY, int(dt.datetime.now(dt.UTC).timestamp()))
+    assert not tenant.accepts(body | {"client_assertion": other}), "an assertion for another tenant is refused"

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from infra.derive.compliance import COMPLIANCE_JOBS, archive_bucket_policy
 from infra.offline.plan import Plan
 
 
@@ -84,3 +85,45 @@ def test_review_reads_the_separate_auth0_client_secret_and_notices_are_tickets(p
     assert "review_input.json" in function["properties"]["code"]["assets"]
     topic = _one(prod_plan, "aws:sns/topic:Topic", "compliance-notices")
     assert [k["name"] for k in _linked(prod_plan, topic, "kmsMasterKeyId")] == ["compliance-key"]
+
+
+def test_only_the_jobs_roles_write_archive_objects_and_the_deploy_role_does_not(prod_plan: Plan, prod_config) -> None:
+    policy_resource = _one(prod_plan, "aws:s3/bucketPolicy:BucketPolicy", "compliance-archive-policy")
+    denies = {s["Sid"]: s for s in json.loads(policy_resource["properties"]["policy"])["Statement"] if s["Effect"] == "Deny"}
+    writers = {r["properties"]["name"] for r in _linked(prod_plan, policy_resource, "policy") if r["type"] == "aws:iam/role:Role"}
+
+    deny = denies["DenyWritesByOthers"]
+    assert deny["Principal"] == "*" and "s3:PutObject" in deny["Action"] and deny["Resource"].endswith("/*")
+    assert writers == {f"{job.identity}-prod" for job in COMPLIANCE_JOBS}, "the writers are exactly the jobs' roles"
+    assert len(deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == len(COMPLIANCE_JOBS)
+    assert prod_config.deploy_role_arn not in json.dumps(deny), "not even the deploy role writes objects"
+    assert not any(a.startswith("s3:PutBucket") for a in deny["Action"]), "bucket administration stays with the account"
+
+
+def test_a_new_job_is_one_more_writer() -> None:
+    roles = [f"arn:aws:iam::210987654321:role/{job.identity}-prod" for job in COMPLIANCE_JOBS] + ["arn:aws:iam::210987654321:role/checkpoint-job-prod"]
+    deny = {s["Sid"]: s for s in archive_bucket_policy("arn:aws:s3:::archive", "210987654321", roles).to_dict()["Statement"]}
+
+    assert sorted(deny["DenyWritesByOthers"]["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == sorted(roles)
+
+
+def test_the_archive_key_is_used_through_s3_for_the_archive_and_sns_for_the_topic_only(prod_plan: Plan) -> None:
+    key = _one(prod_plan, "aws:kms/key:Key", "compliance-key")
+    statements = {s["Sid"]: s for s in json.loads(key["properties"]["policy"])["Statement"]}
+
+    s3 = statements["JobsEncryptArchiveObjects"]
+    assert s3["Action"] == "kms:GenerateDataKey", "writing an object needs no kms:Decrypt through S3"
+    assert s3["Condition"]["StringEquals"]["kms:ViaService"] == "s3.eu-central-1.amazonaws.com"
+    assert s3["Condition"]["StringEquals"]["kms:EncryptionContext:aws:s3:arn"] == "arn:aws:s3:::ops-hub-prod-compliance-210987654321"
+    sns = statements["JobsEncryptNotices"]
+    assert sns["Condition"]["StringEquals"]["kms:ViaService"] == "sns.eu-central-1.amazonaws.com"
+    assert sns["Condition"]["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"].endswith(":ops-hub-prod-compliance-notices")
+
+
+def test_every_role_a_service_assumes_is_pinned_to_its_source(prod_plan: Plan) -> None:
+    """aws:SourceArn beside aws:SourceAccount (confused-deputy guard), for every role of the plan."""
+    for role in prod_plan.of_type("aws:iam/role:Role"):
+        (trust,) = json.loads(role["properties"]["assumeRolePolicy"])["Statement"]
+        assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == "210987654321", role["name"]
+        source = trust["Condition"]["ArnLike"]["aws:SourceArn"]
+        assert ":210987654321:" in source and source != "*", role["name"]

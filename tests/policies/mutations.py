@@ -139,6 +139,74 @@ def _auth_008(rs: Resources) -> None:
     ops_api_grant(rs)["properties"]["scopes"].append("payments:refund")
 
 
+def _auth_009(rs: Resources) -> None:
+    first(rs, "auth0:index/guardian:Guardian")["properties"]["phone"] = {"enabled": True}
+
+
+def _auth_010(rs: Resources) -> None:
+    first(rs, "auth0:index/guardian:Guardian")["properties"]["webauthnRoaming"]["userVerification"] = "discouraged"
+
+
+def _auth_011(rs: Resources) -> None:
+    first(rs, "auth0:index/resourceServer:ResourceServer")["properties"]["signingAlg"] = "HS256"
+
+
+def machine_client(rs: Resources) -> dict[str, Any]:
+    return first(rs, "auth0:index/client:Client", appType="non_interactive")
+
+
+def ops_app(rs: Resources) -> dict[str, Any]:
+    return first(rs, "auth0:index/client:Client", appType="spa")
+
+
+def _auth_012(rs: Resources) -> None:
+    machine_client(rs)["properties"]["grantTypes"].append("password")
+
+
+def _auth_013(rs: Resources) -> None:
+    client = machine_client(rs)
+    cred = next(c for c in where(rs, "auth0:index/clientCredentials:ClientCredentials") if client["urn"] in c["propertyDependencies"]["clientId"])
+    cred["properties"]["authenticationMethod"] = "none"
+
+
+def _auth_014(rs: Resources) -> None:
+    grant = next(g for g in where(rs, "auth0:index/clientGrant:ClientGrant") if g["properties"]["audience"].endswith("/api/v2/"))
+    grant["properties"]["scopes"].append("update:users")
+
+
+def post_login_action(rs: Resources) -> dict[str, Any]:
+    return first(rs, "auth0:index/action:Action")
+
+
+def _auth_015(rs: Resources) -> None:
+    post_login_action(rs)["properties"]["deploy"] = False
+
+
+def _auth_016(rs: Resources) -> None:
+    action = post_login_action(rs)["properties"]
+    action["code"] = action["code"].replace('"mfaMaxAgeSeconds":900', '"mfaMaxAgeSeconds":86400')
+
+
+def _auth_017(rs: Resources) -> None:
+    first(rs, "auth0:index/tenant:Tenant")["properties"]["sessionLifetime"] = 168.0
+
+
+def _auth_018(rs: Resources) -> None:
+    first(rs, "auth0:index/attackProtection:AttackProtection")["properties"]["suspiciousIpThrottling"]["enabled"] = False
+
+
+def _auth_019(rs: Resources) -> None:
+    first(rs, "auth0:index/connection:Connection")["properties"]["options"]["disableSignup"] = False
+
+
+def _auth_020(rs: Resources) -> None:
+    ops_app(rs)["properties"]["grantTypes"].append("implicit")
+
+
+def _auth_021(rs: Resources) -> None:
+    first(rs, "auth0:index/resourceServer:ResourceServer")["properties"]["subjectTypeAuthorization"]["user"]["policy"] = "allow_all"
+
+
 def _pg_001(rs: Resources) -> None:
     first(rs, "postgresql:index/role:Role", login=True)["properties"]["bypassRowLevelSecurity"] = True
 
@@ -191,6 +259,71 @@ def _aws_007(rs: Resources) -> None:
 def _aws_008(rs: Resources) -> None:
     policy = first(rs, "aws:secretsmanager/secretPolicy:SecretPolicy")
     edit_policy(policy, lambda doc: doc.update(Statement=[s for s in doc["Statement"] if s["Effect"] != "Deny"]))
+
+
+def _aws_009(rs: Resources) -> None:
+    def open_to_everyone(doc: dict[str, Any]) -> None:
+        doc["Statement"].append({"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": "*"})
+
+    edit_policy(first(rs, "aws:sns/topicPolicy:TopicPolicy"), open_to_everyone)
+
+
+def _aws_010(rs: Resources) -> None:
+    role = next(r for r in where(rs, "aws:iam/role:Role") if "lambda.amazonaws.com" in r["properties"]["assumeRolePolicy"])
+    document = json.loads(role["properties"]["assumeRolePolicy"])
+    del document["Statement"][0]["Condition"]["ArnLike"]
+    role["properties"]["assumeRolePolicy"] = json.dumps(document)
+
+
+def _aws_011(rs: Resources) -> None:
+    secret = secret_named(rs, "/stripe/secret-key")
+    policy = next(p for p in where(rs, "aws:secretsmanager/secretPolicy:SecretPolicy") if secret["urn"] in p["propertyDependencies"]["secretArn"])
+
+    def add_reader(doc: dict[str, Any]) -> None:
+        deny = next(s for s in doc["Statement"] if s["Sid"] == "DenyReadsByOtherPrincipals")
+        readers = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+        deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [*([readers] if isinstance(readers, str) else readers), "arn:aws:iam::210987654321:role/analytics"]
+
+    edit_policy(policy, add_reader)
+
+
+def _aws_012(rs: Resources) -> None:
+    role = first(rs, "aws:iam/role:Role")
+    rs.append({
+        **role, "type": "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "name": "admin", "urn": role["urn"] + "-admin",
+        "properties": {"role": role["properties"]["name"], "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        "secretProperties": [], "propertyDependencies": {"role": [role["urn"]]}, "dependencies": [role["urn"]],
+    })
+
+
+def _aws_013(rs: Resources) -> None:
+    rotations = where(rs, "aws:secretsmanager/secretRotation:SecretRotation")
+    rs.remove(rotations[0])
+
+
+def _aws_014(rs: Resources) -> None:
+    alarm = next(a for a in where(rs, "aws:cloudwatch/metricAlarm:MetricAlarm") if a["properties"].get("namespace") == "OpsHub/Secrets")
+    alarm["properties"]["actionsEnabled"] = False
+
+
+def _aws_015(rs: Resources) -> None:
+    policy = first(rs, "aws:s3/bucketPolicy:BucketPolicy")
+    edit_policy(policy, lambda doc: doc.update(Statement=[s for s in doc["Statement"] if s["Sid"] != "DenyWritesByOthers"]))
+
+
+def _aws_016(rs: Resources) -> None:
+    key = next(k for k in where(rs, "aws:kms/key:Key") if "compliance" in k["properties"]["description"])
+
+    def decrypt_through_s3(doc: dict[str, Any]) -> None:
+        statement = next(s for s in doc["Statement"] if s["Sid"] == "JobsEncryptArchiveObjects")
+        statement["Action"] = ["kms:Decrypt", "kms:GenerateDataKey"]
+
+    edit_policy(key, decrypt_through_s3)
+
+
+def _aws_017(rs: Resources) -> None:
+    group = next(g for g in where(rs, "aws:cloudwatch/logGroup:LogGroup") if "auth0" in g["properties"]["name"])
+    group["properties"]["retentionInDays"] = 30.0
 
 
 def _obs_001(rs: Resources) -> None:
@@ -347,6 +480,19 @@ MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-AUTH-006": _auth_006,
     "OPS-AUTH-007": _auth_007,
     "OPS-AUTH-008": _auth_008,
+    "OPS-AUTH-009": _auth_009,
+    "OPS-AUTH-010": _auth_010,
+    "OPS-AUTH-011": _auth_011,
+    "OPS-AUTH-012": _auth_012,
+    "OPS-AUTH-013": _auth_013,
+    "OPS-AUTH-014": _auth_014,
+    "OPS-AUTH-015": _auth_015,
+    "OPS-AUTH-016": _auth_016,
+    "OPS-AUTH-017": _auth_017,
+    "OPS-AUTH-018": _auth_018,
+    "OPS-AUTH-019": _auth_019,
+    "OPS-AUTH-020": _auth_020,
+    "OPS-AUTH-021": _auth_021,
     "OPS-PG-001": _pg_001,
     "OPS-PG-002": _pg_002,
     "OPS-PG-003": _pg_003,
@@ -359,6 +505,15 @@ MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-AWS-006": _aws_006,
     "OPS-AWS-007": _aws_007,
     "OPS-AWS-008": _aws_008,
+    "OPS-AWS-009": _aws_009,
+    "OPS-AWS-010": _aws_010,
+    "OPS-AWS-011": _aws_011,
+    "OPS-AWS-012": _aws_012,
+    "OPS-AWS-013": _aws_013,
+    "OPS-AWS-014": _aws_014,
+    "OPS-AWS-015": _aws_015,
+    "OPS-AWS-016": _aws_016,
+    "OPS-AWS-017": _aws_017,
     "OPS-OBS-001": _obs_001,
     "OPS-OBS-002": _obs_002,
     "OPS-OBS-003": _obs_003,
