@@ -35,7 +35,9 @@ def can_log_in(cluster: PgCluster, user: str, password: str, dbname: str) -> boo
 
 
 # What the runner writes into ops_audit.settings; rotation reads none of it.
-RIG_SETTINGS = AuditSettings(roles_claim="https://ops.test/roles", ops_roles=("ops-sre",), read_all_roles=())
+RIG_SETTINGS = AuditSettings(
+    roles_claim="https://ops.test/roles", ops_roles=("ops-sre",), read_all_roles=(), actions=(), role_permissions=()
+)
 
 
 @dataclass

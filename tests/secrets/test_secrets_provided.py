@@ -8,7 +8,7 @@ import pytest
 
 from infra.components.secrets import VendorSecretsArgs, _check_wiring
 from infra.errors import ModelError
-from infra.model.access import AccessModel
+from infra.model.access import AccessModel, load_model
 from infra.offline.plan import Plan
 from tests.secrets.test_secrets_plan import SECRET_VERSION, linked, ours
 
@@ -69,7 +69,8 @@ def test_a_provided_value_must_fill_a_secret_the_model_says_pulumi_sets(access_m
     assert raised.value.problems == [f"provided value for {key!r}: {expect}"]
 
 
-FUNCTIONS = {"access-review-job": "ops-hub-prod-access-review", "audit-export-job": "ops-hub-prod-audit-export"}
+# One function per Lambda identity that reads secrets, as the program wires them.
+FUNCTIONS = {i.name: f"ops-hub-prod-{i.name}" for i in load_model().identities if i.runs_on == "lambda" and i.reads_secrets}
 
 
 def test_a_secret_pulumi_sets_without_a_provided_value_is_named(access_model: AccessModel) -> None:
