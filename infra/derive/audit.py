@@ -5,7 +5,8 @@ pulumi-postgresql and what the migration runner writes into
 `ops_audit.settings`:
 
 - the schema and its NOLOGIN owner role;
-- the NOLOGIN group roles: `writer` appends to the trail, `reader` reads all of it;
+- the NOLOGIN group roles: `writer` appends to the trail, `reader` reads all of it,
+  `checkpoint` reads only what ops_audit.checkpoint_state() returns;
 - one LOGIN user per model secret with a `database_user`, inheriting its
   `database_group` (the rotation Lambda owns its password after creation);
 - schema USAGE grants and the default privileges that keep PUBLIC from
@@ -32,7 +33,12 @@ if TYPE_CHECKING:
 
 SCHEMA = "ops_audit"
 OWNER_ROLE = "ops_audit_owner"
-GROUP_ROLES: dict[str, str] = {"writer": "ops_audit_writer", "reader": "ops_audit_reader"}
+GROUP_ROLES: dict[str, str] = {
+    "writer": "ops_audit_writer",
+    "reader": "ops_audit_reader",
+    # Runs ops_audit.checkpoint_state() and nothing else (migration 0008).
+    "checkpoint": "ops_audit_checkpoint",
+}
 # Supabase's role for signed-in users: PostgREST writes and reads as it.
 SUPABASE_USER_ROLE = "authenticated"
 # Roles that may use the schema: the groups, and PostgREST's signed-in users.

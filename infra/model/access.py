@@ -102,7 +102,7 @@ class SecretSpec(_Strict):
     rotation_days: int = Field(ge=1)
     database_user: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]*$")
     # The ops_audit group role `database_user` inherits (infra/derive/audit.py).
-    database_group: Literal["writer", "reader"] | None = None
+    database_group: Literal["writer", "reader", "checkpoint"] | None = None
     # `lambda` rotation: the key of the secret whose login can ALTER ROLE `database_user`.
     master: str | None = None
 
@@ -240,7 +240,7 @@ def _check_secrets(model: AccessModel) -> list[str]:
         if (secret.rotation == "lambda") != (secret.database_user is not None):
             problems.append(f"{where}: lambda rotation needs database_user, and only lambda rotation may name one")
         if (secret.database_user is None) != (secret.database_group is None):
-            problems.append(f"{where}: database_user and database_group (writer or reader) go together")
+            problems.append(f"{where}: database_user and database_group (writer, reader or checkpoint) go together")
         problems += _check_master(model, secret)
     problems += [
         f"integration {i.name!r}: has no secret; declare its credential under secrets (vendor: {i.name})"

@@ -22,7 +22,11 @@ POWERS = ("superuser", "createRole", "createDatabase", "replication", "bypassRow
 def test_each_database_user_of_the_model_is_a_login_in_its_group(audit_decl, access_model):
     expected = {s.database_user: (GROUP_ROLES[s.database_group],) for s in access_model.secrets if s.database_user}
     assert {u.name: u.member_of for u in audit_decl.logins} == expected
-    assert expected == {"ops_hub_writer": ("ops_audit_writer",), "ops_audit_exporter": ("ops_audit_reader",)}
+    assert expected == {
+        "ops_hub_writer": ("ops_audit_writer",),
+        "ops_audit_exporter": ("ops_audit_reader",),
+        "ops_audit_checkpointer": ("ops_audit_checkpoint",),
+    }
     assert all(u.login and u.connection_limit > 0 for u in audit_decl.logins)
     assert not any(r.login for r in (audit_decl.owner, *audit_decl.groups)), "owner and groups are NOLOGIN"
 
@@ -84,14 +88,14 @@ def test_every_postgres_resource_uses_the_supabase_provider(prod_plan):
 def test_no_declared_role_has_powers(prod_plan):
     roles = prod_plan.of_type(ROLE_TYPE)
     names = sorted(r["properties"]["name"] for r in roles if r["urn"].count("OpsAudit"))
-    assert names == sorted([OWNER_ROLE, *GROUP_ROLES.values(), "ops_audit_exporter", "ops_hub_writer"])
+    assert names == sorted([OWNER_ROLE, *GROUP_ROLES.values(), "ops_audit_checkpointer", "ops_audit_exporter", "ops_hub_writer"])
     for role in roles:
         assert all(role["properties"].get(p) is False for p in POWERS), f"{role['name']}: {role['properties']}"
 
 
 def test_login_passwords_are_secret_and_owned_by_rotation_after_creation(prod_plan):
     logins = [r for r in prod_plan.of_type(ROLE_TYPE) if r["properties"].get("login")]
-    assert len(logins) == 2
+    assert len(logins) == 3
     for login in logins:
         assert "password" in login["secretProperties"], login["name"]
         assert login["options"]["ignoreChanges"] == ["password"], login["name"]

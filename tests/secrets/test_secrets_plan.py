@@ -218,6 +218,7 @@ def test_initial_database_values_are_secret_and_then_owned_by_rotation(prod_plan
 
     assert names == {
         "ops-hub/prod/supabase/master", "ops-hub/prod/supabase/ops-hub-writer", "ops-hub/prod/supabase/ops-audit-exporter",
+        "ops-hub/prod/supabase/ops-audit-checkpointer",
     }, "only database secrets are seeded for their rotation to own"
     for version in versions:
         assert "secretString" in version["secretProperties"], f"{version['name']}: secret_string must be a Pulumi secret"
