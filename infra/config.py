@@ -60,6 +60,10 @@ class StackConfig(BaseModel):
     pagerduty_team: NonEmpty = Field(alias="opshub:pagerdutyTeam")
     slack_channel: str = Field(alias="opshub:slackChannel", pattern=r"^#[a-z0-9_-]{1,80}$")
     secret_alarm_email: str = Field(alias="opshub:secretAlarmEmail", pattern=r"^[^@\s]+@([a-z0-9-]+\.)+[a-z]{2,63}$")
+    # How often the checkpoint job anchors the ops_audit chain head: a rewrite of
+    # anchored rows is caught within this interval. At most 12 hours, so that two
+    # missed runs still fit the one-day window of the CloudWatch alarm that notices them.
+    audit_checkpoint_minutes: int = Field(alias="opshub:auditCheckpointMinutes", default=60, ge=5, le=720)
 
     @property
     def roles_claim(self) -> str:

@@ -24,7 +24,14 @@ from infra.components.secrets import ReminderRoute, VendorSecrets, VendorSecrets
 from infra.config import StackConfig, StackSecrets, config_from_pulumi
 from infra.derive.audit import derive_audit
 from infra.derive.auth0 import derive_auth
-from infra.derive.compliance import review_input
+from infra.derive.compliance import (
+    CHECKPOINT_IDENTITY,
+    EXPORT_IDENTITY,
+    REVIEW_IDENTITY,
+    checkpoint_expected,
+    compliance_identities,
+    review_input,
+)
 from infra.derive.grafana import folder_grants
 from infra.derive.routing import routing_tree
 from infra.errors import UsageError
@@ -32,6 +39,7 @@ from infra.lambda_layer import LAYER_DIR, require_lambda_layer
 from infra.model.access import AccessModel, load_model
 from infra.model.assignments import Assignments, load_assignments
 from infra.model.observability import Catalogue, load_catalogue
+from infra.model.platform import Platform, load_platform
 
 
 def build(
@@ -40,11 +48,15 @@ def build(
     secrets: StackSecrets,
     catalogue: Catalogue | None = None,
     assignments: Assignments | None = None,
+    platform: Platform | None = None,
 ) -> None:
     """Declare every domain of the stack from the model, the SLO catalogue (default: alerts/),
-    the approved role assignments (default: infra/model/assignments.yaml) and config."""
+    the approved role assignments (default: infra/model/assignments.yaml), Supabase's platform
+    principals (default: infra/model/platform.yaml) and config."""
     catalogue = catalogue or load_catalogue()
     assignments = assignments or load_assignments(model)
+    platform = platform or load_platform()
+    compliance_identities(model)
     providers = Providers(
         "opshub",
         ProviderSettings(
@@ -107,19 +119,24 @@ def build(
             provider=providers.grafana,
         ),
     )
-    # Compliance: the monthly access review and audit export, and the locked archive they write.
+    # Compliance: the monthly access review and audit export, the audit checkpoint, and the locked archive.
+    roles = vendor_secrets.identity_roles
     ComplianceJobs(
         "compliance",
         ComplianceJobsArgs(
             config=config,
             provider=providers.aws,
             review_input=review_input(model, assignments),
-            review_role=vendor_secrets.identity_roles["access-review-job"],
-            export_role=vendor_secrets.identity_roles["audit-export-job"],
+            checkpoint_expected=checkpoint_expected(config.supabase_admin_user, platform),
+            review_role=roles[REVIEW_IDENTITY],
+            export_role=roles[EXPORT_IDENTITY],
+            checkpoint_role=roles[CHECKPOINT_IDENTITY],
             review_client_secret_arn=vendor_secrets.secrets["auth0/access-review-client"].arn,
             exporter_secret_arn=vendor_secrets.secrets["supabase/ops-audit-exporter"].arn,
+            checkpointer_secret_arn=vendor_secrets.secrets["supabase/ops-audit-checkpointer"].arn,
             psycopg_layer_arn=vendor_secrets.layer.arn,
             notice_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
+            alarm_topic_arn=vendor_secrets.alarm_topic.arn,
         ),
     )
 

@@ -1,24 +1,29 @@
-"""ComplianceJobs: the monthly access review and audit export, and the locked archive they write to.
+"""ComplianceJobs: the monthly access review and audit export, the audit checkpoint, and the locked archive.
 
 Creates, all with the explicit AWS provider:
 
 - a customer-managed KMS key (rotation on) for the archive and the notice topic,
-  used by the two jobs only through S3 and SNS;
+  used by the jobs only through S3 and SNS;
 - the archive: an S3 bucket with Object Lock in compliance mode (default
   retention `retention_days`), versioning, SSE-KMS with that key, all public
   access blocked, bucket-owner-enforced ownership, and a bucket policy that
   refuses requests without TLS, principals outside the account, and deletes;
 - an encrypted SNS topic for ticket-severity notices, subscribed to `notice_route`;
-- per job (access review, audit export): its log group, a policy on the job's
-  identity role (from VendorSecrets, which already reads exactly its secret)
-  that adds "put objects under its own prefix, notify, log", the Lambda
-  (infra/lambdas), and an EventBridge Scheduler schedule with a role that may
-  invoke only that Lambda.
+- per job (access review, audit export, audit checkpoint): its log group, a
+  policy on the job's identity role (from VendorSecrets, which already reads
+  exactly its secret) that adds "put objects under its own prefix, notify, log"
+  (the review may also read the checkpoints), the Lambda (infra/lambdas), and an
+  EventBridge Scheduler schedule with a role that may invoke only that Lambda;
+- for the checkpoint: an asymmetric KMS signing key (ECC_NIST_P256, SIGN_VERIFY)
+  that only the checkpoint job may sign with, and two ticket alarms on its
+  metrics, to the ticket alarm topic: deviations found, and checkpoints missing
+  for two intervals.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pulumi
 import pulumi_aws as aws
@@ -28,17 +33,40 @@ from infra.components.secrets import LAMBDA_DIR, LAMBDA_RUNTIME, LOG_RETENTION_D
 from infra.config import StackConfig
 from infra.derive import iam
 from infra.derive.compliance import (
+    ANCHOR_KEY_SPEC,
+    ANCHOR_SIGNING_ALGORITHM,
+    CHECKPOINT_METRIC_NAMESPACE,
+    CHECKPOINT_PREFIX,
+    CHECKPOINTS_WRITTEN_METRIC,
     DORMANT_DAYS,
     EXPORT_PREFIX,
     EXPORT_SCHEDULE,
     RETENTION_DAYS,
     REVIEW_PREFIX,
     REVIEW_SCHEDULE,
+    UNEXPECTED_ACCESS_METRIC,
+    anchor_key_policy,
     archive_bucket_policy,
     archive_key_policy,
+    checkpoint_policy,
+    checkpoint_schedule,
     job_policy,
     notice_topic_policy,
 )
+
+RUNBOOK = "docs/runbook.md#audit-trail-anchors"
+
+
+def _packaged(*modules: str, extra: dict[str, str] | None = None) -> pulumi.AssetArchive:
+    """Lambda code that imports `infra.lambdas.<module>`: the files keep their repository paths.
+
+    `extra` adds generated files (name -> text) beside them in infra/lambdas/.
+    """
+    assets: dict[str, pulumi.Asset] = {
+        f"infra/lambdas/{m}.py": pulumi.FileAsset(str(LAMBDA_DIR / f"{m}.py")) for m in modules
+    }
+    assets |= {f"infra/lambdas/{name}": pulumi.StringAsset(text) for name, text in (extra or {}).items()}
+    return pulumi.AssetArchive(assets)
 
 
 class ComplianceJobsArgs(BaseModel):
@@ -49,12 +77,17 @@ class ComplianceJobsArgs(BaseModel):
     config: StackConfig
     provider: aws.Provider
     review_input: dict  # infra.derive.compliance.review_input(model, assignments)
+    checkpoint_expected: dict  # infra.derive.compliance.checkpoint_expected(admin user, platform)
     review_role: aws.iam.Role
     export_role: aws.iam.Role
+    checkpoint_role: aws.iam.Role
     review_client_secret_arn: pulumi.Output  # ops-hub/<env>/auth0/access-review-client
     exporter_secret_arn: pulumi.Output  # ops-hub/<env>/supabase/ops-audit-exporter
+    checkpointer_secret_arn: pulumi.Output  # ops-hub/<env>/supabase/ops-audit-checkpointer
     psycopg_layer_arn: pulumi.Output
     notice_route: ReminderRoute
+    # The topic CloudWatch alarms publish tickets to (VendorSecrets' alarm topic).
+    alarm_topic_arn: pulumi.Output
     retention_days: int = RETENTION_DAYS
 
 
@@ -72,13 +105,12 @@ class ComplianceJobs(pulumi.ComponentResource):
         self.review = self._job(
             "access-review",
             role=args.review_role,
-            prefix=REVIEW_PREFIX,
             schedule=REVIEW_SCHEDULE,
             description="Monthly access review: Auth0 role holders against infra/model/assignments.yaml",
-            code={
+            code=pulumi.AssetArchive({
                 "access_review.py": pulumi.FileAsset(str(LAMBDA_DIR / "access_review.py")),
                 "review_input.json": pulumi.StringAsset(json.dumps(args.review_input, indent=2, sort_keys=True)),
-            },
+            }),
             handler="access_review.lambda_handler",
             layers=[],
             environment={
@@ -86,37 +118,64 @@ class ComplianceJobs(pulumi.ComponentResource):
                 "CLIENT_SECRET_ARN": args.review_client_secret_arn,
                 "REVIEW_BUCKET": self.bucket.bucket,
                 "NOTICE_TOPIC_ARN": self.topic.arn,
+                "CHECKPOINT_PREFIX": CHECKPOINT_PREFIX,
                 "DORMANT_DAYS": str(DORMANT_DAYS),
             },
+            policy=lambda logs: self._notice_job_policy(REVIEW_PREFIX, logs, reads_checkpoints=True),
         )
         self.export = self._job(
             "audit-export",
             role=args.export_role,
-            prefix=EXPORT_PREFIX,
             schedule=EXPORT_SCHEDULE,
             description="Monthly export of last month's ops_audit.events partition with its chain head",
-            code={"audit_export.py": pulumi.FileAsset(str(LAMBDA_DIR / "audit_export.py"))},
-            handler="audit_export.lambda_handler",
+            code=_packaged("audit_export", "database"),
+            handler="infra.lambdas.audit_export.lambda_handler",
             layers=[args.psycopg_layer_arn],
             environment={
                 "EXPORTER_SECRET_ARN": args.exporter_secret_arn,
                 "ARCHIVE_BUCKET": self.bucket.bucket,
                 "NOTICE_TOPIC_ARN": self.topic.arn,
             },
+            policy=lambda logs: self._notice_job_policy(EXPORT_PREFIX, logs),
         )
+        self.signing_key = self._signing_key()
+        self.checkpoint = self._job(
+            "audit-checkpoint",
+            role=args.checkpoint_role,
+            schedule=checkpoint_schedule(cfg.audit_checkpoint_minutes),
+            description="Signed checkpoint of the ops_audit chain head and of who can touch the trail, outside the database",
+            code=_packaged(
+                "audit_checkpoint", "database",
+                extra={"checkpoint_expected.json": json.dumps(args.checkpoint_expected, indent=2, sort_keys=True)},
+            ),
+            handler="infra.lambdas.audit_checkpoint.lambda_handler",
+            layers=[args.psycopg_layer_arn],
+            environment={
+                "CHECKPOINTER_SECRET_ARN": args.checkpointer_secret_arn,
+                "ARCHIVE_BUCKET": self.bucket.bucket,
+                "SIGNING_KEY_ARN": self.signing_key.arn,
+                "SIGNING_ALGORITHM": ANCHOR_SIGNING_ALGORITHM,
+                "METRIC_NAMESPACE": CHECKPOINT_METRIC_NAMESPACE,
+                "ENVIRONMENT": cfg.environment,
+            },
+            policy=self._checkpoint_policy,
+        )
+        self.checkpoint_alarms = self._checkpoint_alarms()
         self.register_outputs({
             "bucket": self.bucket.bucket,
             "key_arn": self.key.arn,
+            "signing_key_arn": self.signing_key.arn,
             "notice_topic_arn": self.topic.arn,
             "review_function": self.review.name,
             "export_function": self.export.name,
+            "checkpoint_function": self.checkpoint.name,
         })
 
     # --- archive ------------------------------------------------------------------
 
     def _key(self) -> aws.kms.Key:
         cfg = self._args.config
-        jobs = pulumi.Output.all(self._args.review_role.arn, self._args.export_role.arn)
+        jobs = pulumi.Output.all(self._args.review_role.arn, self._args.export_role.arn, self._args.checkpoint_role.arn)
         key = aws.kms.Key(
             f"{self._name}-key",
             description=f"Ops Hub {cfg.environment} compliance archive and notices",
@@ -208,20 +267,93 @@ class ComplianceJobs(pulumi.ComponentResource):
         )
         return topic
 
+    # --- the checkpoint's key and alarms ------------------------------------------
+
+    def _signing_key(self) -> aws.kms.Key:
+        cfg = self._args.config
+        key = aws.kms.Key(
+            f"{self._name}-signing-key",
+            description=f"Ops Hub {cfg.environment} ops_audit checkpoint signatures",
+            customer_master_key_spec=ANCHOR_KEY_SPEC,
+            key_usage="SIGN_VERIFY",
+            # KMS rotates only symmetric keys; a new signing key means a new key id in the checkpoints.
+            enable_key_rotation=False,
+            deletion_window_in_days=30,
+            policy=self._args.checkpoint_role.arn.apply(lambda arn: anchor_key_policy(cfg.aws_account_id, arn).to_json()),
+            # Deleting it would leave the checkpoints checkable only against a saved public key.
+            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(protect=True)),
+        )
+        aws.kms.Alias(
+            f"{self._name}-signing-key-alias", name=f"alias/{self._prefix}-audit-checkpoints", target_key_id=key.arn, opts=self._child
+        )
+        return key
+
+    def _checkpoint_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
+        cfg = self._args.config
+        period = cfg.audit_checkpoint_minutes * 60
+        common = {
+            "namespace": CHECKPOINT_METRIC_NAMESPACE,
+            "dimensions": {"Environment": cfg.environment},
+            "period": period,
+            "alarm_actions": [self._args.alarm_topic_arn],
+            "ok_actions": [self._args.alarm_topic_arn],
+        }
+        unexpected = aws.cloudwatch.MetricAlarm(
+            f"{self._name}-audit-unexpected-access",
+            name=f"{self._prefix}-audit-unexpected-access",
+            alarm_description="[ticket] The ops_audit checkpoint found an owner member, BYPASSRLS holder or superuser "
+            f"beyond the expected, or a trail table without forced RLS. See {RUNBOOK}",
+            metric_name=UNEXPECTED_ACCESS_METRIC,
+            statistic="Maximum",
+            evaluation_periods=1,
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            treat_missing_data="notBreaching",  # a missing checkpoint is the other alarm's
+            **common,
+            opts=self._child,
+        )
+        missing = aws.cloudwatch.MetricAlarm(
+            f"{self._name}-audit-checkpoints-missing",
+            name=f"{self._prefix}-audit-checkpoints-missing",
+            alarm_description="[ticket] No ops_audit checkpoint was written for two intervals: the chain is not "
+            f"anchored. See {RUNBOOK}",
+            metric_name=CHECKPOINTS_WRITTEN_METRIC,
+            statistic="Sum",
+            evaluation_periods=2,
+            comparison_operator="LessThanThreshold",
+            threshold=1,
+            treat_missing_data="breaching",
+            **common,
+            opts=self._child,
+        )
+        return [unexpected, missing]
+
     # --- jobs ---------------------------------------------------------------------
+
+    def _notice_job_policy(self, prefix: str, logs_arn: pulumi.Output, *, reads_checkpoints: bool = False) -> pulumi.Output:
+        region = self._args.config.aws_region
+        return pulumi.Output.all(self.bucket.arn, self.key.arn, self.topic.arn, logs_arn).apply(
+            lambda v: job_policy(v[0], prefix, v[1], v[2], v[3], region, reads_checkpoints=reads_checkpoints).to_json()
+        )
+
+    def _checkpoint_policy(self, logs_arn: pulumi.Output) -> pulumi.Output:
+        region = self._args.config.aws_region
+        return pulumi.Output.all(self.bucket.arn, self.key.arn, self.signing_key.arn, logs_arn).apply(
+            lambda v: checkpoint_policy(v[0], v[1], v[2], v[3], region).to_json()
+        )
 
     def _job(
         self,
         job: str,
         *,
         role: aws.iam.Role,
-        prefix: str,
         schedule: str,
         description: str,
-        code: dict[str, pulumi.Asset],
+        code: pulumi.AssetArchive,
         handler: str,
         layers: list[pulumi.Output],
         environment: dict[str, pulumi.Input[str]],
+        policy: Callable[[pulumi.Output], pulumi.Output],  # the log group's ARN -> the role policy's JSON
     ) -> aws.lambda_.Function:
         cfg = self._args.config
         base = f"{self._name}-{job}"
@@ -229,21 +361,14 @@ class ComplianceJobs(pulumi.ComponentResource):
         logs = aws.cloudwatch.LogGroup(
             f"{base}-logs", name=f"/aws/lambda/{function_name}", retention_in_days=LOG_RETENTION_DAYS, opts=self._child
         )
-        policy = aws.iam.RolePolicy(
-            f"{base}-policy",
-            role=role.id,
-            policy=pulumi.Output.all(self.bucket.arn, self.key.arn, self.topic.arn, logs.arn).apply(
-                lambda v: job_policy(v[0], prefix, v[1], v[2], v[3], cfg.aws_region).to_json()
-            ),
-            opts=self._child,
-        )
+        role_policy = aws.iam.RolePolicy(f"{base}-policy", role=role.id, policy=policy(logs.arn), opts=self._child)
         function = aws.lambda_.Function(
             base,
             name=function_name,
             description=description,
             runtime=LAMBDA_RUNTIME,
             handler=handler,
-            code=pulumi.AssetArchive(code),
+            code=code,
             layers=layers,
             role=role.arn,
             timeout=300,
@@ -251,7 +376,7 @@ class ComplianceJobs(pulumi.ComponentResource):
             # One run at a time: a retried schedule must not race the run it retries.
             reserved_concurrent_executions=1,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
-            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=[logs, policy])),
+            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=[logs, role_policy])),
         )
         scheduler = aws.iam.Role(
             f"{base}-scheduler-role",
