@@ -4,11 +4,25 @@ package opshub
 import rego.v1
 
 model := {
+	"archive_writers": {
+		"access-review-job": "access-reviews",
+		"audit-checkpoint-job": "audit-checkpoints",
+		"audit-export-job": "audit-exports"
+	},
+	"checkpoint_signers": [
+		"audit-checkpoint-job"
+	],
 	"identities": {
 		"access-review-job": {
 			"api_permissions": [],
 			"reads_secrets": [
 				"auth0/access-review-client"
+			]
+		},
+		"audit-checkpoint-job": {
+			"api_permissions": [],
+			"reads_secrets": [
+				"supabase/ops-audit-checkpointer"
 			]
 		},
 		"audit-export-job": {
@@ -234,6 +248,10 @@ model := {
 		"supabase/master": {
 			"database_credential": false,
 			"max_rotation_days": 90
+		},
+		"supabase/ops-audit-checkpointer": {
+			"database_credential": true,
+			"max_rotation_days": 30
 		},
 		"supabase/ops-audit-exporter": {
 			"database_credential": true,

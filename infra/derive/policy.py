@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.derive.compliance import ARCHIVE_WRITERS, CHECKPOINT_IDENTITY
 from infra.model.access import AccessModel
 
 # Longest rotation period a secret may have: automatically rotated database
@@ -18,7 +19,8 @@ VENDOR_ROTATION_LIMIT_DAYS = 90
 
 
 def policy_model_data(model: AccessModel) -> dict[str, Any]:
-    """The model facts the rules need: permissions, roles, SoD pairs, identities, secrets."""
+    """The model facts the rules need: permissions, roles, SoD pairs, identities, secrets, the jobs' archive prefixes."""
+    identities = {i.name for i in model.identities}
     return {
         "permissions": {p.name: {"writes": p.writes, "privileged": p.privileged} for p in model.permissions},
         "roles": {
@@ -45,4 +47,8 @@ def policy_model_data(model: AccessModel) -> dict[str, Any]:
             for s in model.secrets
         },
         "vendor_rotation_limit_days": VENDOR_ROTATION_LIMIT_DAYS,
+        # The compliance jobs' identities and the archive prefix each may add objects under.
+        "archive_writers": {name: prefix for name, prefix in ARCHIVE_WRITERS.items() if name in identities},
+        # Identities whose role alone may sign with a SIGN_VERIFY key (the audit checkpoints).
+        "checkpoint_signers": sorted({CHECKPOINT_IDENTITY} & identities),
     }

@@ -160,6 +160,33 @@ def _aws_008(rs: Resources) -> None:
     edit_policy(policy, lambda doc: doc.update(Statement=[s for s in doc["Statement"] if s["Effect"] != "Deny"]))
 
 
+def signing_key(resources: Resources) -> dict[str, Any]:
+    return first(resources, "aws:kms/key:Key", keyUsage="SIGN_VERIFY")
+
+
+def _aws_009(rs: Resources) -> None:
+    """The export job's role may sign checkpoints too: added to the Allow and exempted from the Deny."""
+    def let_export_sign(doc: dict[str, Any]) -> None:
+        export = "arn:aws:iam::210987654321:role/audit-export-job-prod"
+        for s in doc["Statement"]:
+            if s["Sid"] == "CheckpointJobSigns":
+                s["Principal"]["AWS"] = [s["Principal"]["AWS"], export]
+            if s["Sid"] == "DenySignByOthers":
+                s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"], export]
+
+    edit_policy(signing_key(rs), let_export_sign)
+
+
+def _aws_010(rs: Resources) -> None:
+    edit_policy(signing_key(rs), lambda doc: [s.update(Action="kms:*") for s in doc["Statement"] if s["Sid"] == "CheckpointJobSigns"])
+
+
+def _aws_011(rs: Resources) -> None:
+    """The checkpoint job's policy (the one that signs) may put objects anywhere in the archive."""
+    policy = next(r for r in where(rs, "aws:iam/rolePolicy:RolePolicy") if "kms:Sign" in r["properties"]["policy"])
+    edit_policy(policy, lambda doc: [s.update(Resource=s["Resource"].rsplit("/", 2)[0] + "/*") for s in doc["Statement"] if s["Action"] == "s3:PutObject"])
+
+
 def _obs_001(rs: Resources) -> None:
     del alert_rules(rs)[0]["annotations"]["runbook_url"]
 
@@ -232,6 +259,9 @@ MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-AWS-006": _aws_006,
     "OPS-AWS-007": _aws_007,
     "OPS-AWS-008": _aws_008,
+    "OPS-AWS-009": _aws_009,
+    "OPS-AWS-010": _aws_010,
+    "OPS-AWS-011": _aws_011,
     "OPS-OBS-001": _obs_001,
     "OPS-OBS-002": _obs_002,
     "OPS-OBS-003": _obs_003,
