@@ -1,8 +1,11 @@
-"""`opshub audit verify --dsn URI`: walk the ops_audit hash chain.
+"""`opshub audit verify --dsn URI [--anchors S3_URI_OR_FOLDER [--public-key FILE]]`: walk the ops_audit
+hash chain, and check it against the signed checkpoints kept outside the database.
 `opshub audit verify-export FILE`: re-verify a monthly export without the database.
 
-Exit 0 with the count when intact; exit 1 naming the first broken chain_seq;
-exit 2 when the chain cannot be read (connection, permissions, not migrated).
+Exit 0 with the count when intact; exit 1 naming the first broken chain_seq, or the
+first checkpoint the database no longer matches; exit 2 when the chain, the
+checkpoints or the public key cannot be read (connection, permissions, not migrated,
+no checkpoint, not a checkpoint).
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from infra.migrations.verify import verify
+from infra.errors import UsageError
+from infra.migrations.anchors import AnchorCheck, check_anchors, public_keys, read_checkpoints
+from infra.migrations.verify import Verification, reading, verify_chain
 from infra.report.export_verify import verify_export
 
 EXIT_BROKEN = 1
@@ -19,8 +24,18 @@ EXIT_BROKEN = 1
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("audit", help="checks of the Supabase ops_audit trail")
     audit_sub = parser.add_subparsers(dest="audit_command", required=True, parser_class=type(parser))
-    verify_parser = audit_sub.add_parser("verify", help="walk the hash chain; exit 1 naming the first broken chain_seq")
+    verify_parser = audit_sub.add_parser(
+        "verify", help="walk the hash chain (and check it against the signed checkpoints); exit 1 naming the first break"
+    )
     verify_parser.add_argument("--dsn", required=True, help="libpq URI of a user that reads the whole trail")
+    verify_parser.add_argument(
+        "--anchors", metavar="S3_URI_OR_FOLDER",
+        help="the checkpoints: s3://<archive bucket>/audit-checkpoints/ or a folder holding a copy of them",
+    )
+    verify_parser.add_argument(
+        "--public-key", type=Path, metavar="FILE",
+        help="the signing key's public key (PEM or DER); default: fetched from KMS for the key each checkpoint names",
+    )
     verify_parser.set_defaults(run=run)
     export_parser = audit_sub.add_parser("verify-export", help="re-verify an exported month (JSONL) on its own, offline")
     export_parser.add_argument("file", type=Path, help="an export written by the audit-export job")
@@ -29,12 +44,39 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = verify(args.dsn)
+    if args.public_key and not args.anchors:
+        raise UsageError("--public-key", ["checks the checkpoints' signatures, so it needs --anchors"])
+    if not args.anchors:
+        with reading(args.dsn) as conn:
+            return _report_chain(verify_chain(conn))
+    # Read the checkpoints and the key before the database: bad input exits 2 before anything is checked.
+    checkpoints = read_checkpoints(args.anchors)
+    keys, key_sources = public_keys(checkpoints, args.public_key)
+    with reading(args.dsn) as conn:
+        chain = _report_chain(verify_chain(conn))
+        anchors = _report_anchors(check_anchors(conn, checkpoints, keys, key_sources), args.anchors)
+    return max(chain, anchors)
+
+
+def _report_chain(result: Verification) -> int:
     if result.intact:
         print(f"ops_audit chain intact: {result.count} events")
         return 0
     print(f"ops_audit chain broken at chain_seq {result.first_broken}: {result.reason} ({result.count} events)")
     return EXIT_BROKEN
+
+
+def _report_anchors(result: AnchorCheck, source: str) -> int:
+    if not result.intact:
+        print(f"{result.first_failed.describe()} no longer matches: {result.reason}")
+        print(f"  {len(result.checkpoints)} checkpoints under {source}; see docs/runbook.md, \"Audit trail anchors\"")
+        return EXIT_BROKEN
+    latest = result.latest
+    archived = f", {result.archived} inside detached months (checked by their exports)" if result.archived else ""
+    print(f"anchors hold: {len(result.checkpoints)} checkpoints under {source}, signatures valid "
+          f"({', '.join(result.keys)}), each head still in the chain{archived}")
+    print(f"  latest: {latest.describe()}, {latest.deviation_count} deviations from the expected principals")
+    return 0
 
 
 def run_verify_export(args: argparse.Namespace) -> int:

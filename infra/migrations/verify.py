@@ -8,13 +8,17 @@ checks, in chain_seq order, that every row follows the previous one
 recomputes). Then it checks the end of the chain against ops_audit.chain_head,
 which catches a removed or an added last row.
 
-What it cannot catch: a superuser who rewrites the rows from some point on
-AND chain_head consistently. The monthly export (docs/runbook.md) keeps the
-head's hash outside the database for that reason.
+What it cannot catch alone: a rewrite of the rows from some point on AND of
+chain_head, done consistently. A superuser can do that, and so can any member of
+ops_audit_owner, which on Supabase includes the everyday admin `postgres`: the
+owner may disable the trail's triggers. The checkpoints signed outside the
+database catch it (`opshub audit verify --anchors`, infra/migrations/anchors.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -102,14 +106,21 @@ def verify_chain(conn: psycopg.Connection) -> Verification:
     return Verification(count=count, first_broken=first_broken, reason=reason)
 
 
-def verify(dsn: str) -> Verification:
-    """Verify the chain of the database at `dsn`; VerifyError when it cannot be read."""
+@contextmanager
+def reading(dsn: str) -> Iterator[psycopg.Connection]:
+    """A connection to read the trail with; VerifyError when it cannot be read."""
     try:
         with psycopg.connect(dsn, connect_timeout=10) as conn:
-            return verify_chain(conn)
+            yield conn
     except psycopg.errors.UndefinedTable:
         raise VerifyError("database", ["ops_audit is not migrated here; run `opshub db migrate --dsn URI` first"]) from None
     except psycopg.errors.InsufficientPrivilege as exc:
         raise VerifyError("database", [f"the user may not read the whole chain: {str(exc).strip()}"]) from None
     except psycopg.Error as exc:
         raise VerifyError("--dsn", [f"cannot verify: {str(exc).strip()}"]) from None
+
+
+def verify(dsn: str) -> Verification:
+    """Verify the chain of the database at `dsn`; VerifyError when it cannot be read."""
+    with reading(dsn) as conn:
+        return verify_chain(conn)
