@@ -42,6 +42,8 @@ BAD_SETTINGS = [
     BadSetting("typo-key", "opshub:grafanaFoldr", "Ops Hub", "unknown setting"),
     BadSetting("secret-in-plain", "opshub:grafanaAuth", "glsa_plaintext", "must be set with `pulumi config set --secret"),
     BadSetting("boolean-for-string", "opshub:pagerdutyTeam", True, "valid string"),
+    BadSetting("checkpoints-too-often", "opshub:auditCheckpointMinutes", 4, "greater than or equal to 5"),
+    BadSetting("checkpoints-too-rare", "opshub:auditCheckpointMinutes", 721, "less than or equal to 720"),
 ]
 
 
