@@ -16,8 +16,10 @@ import json
 from typing import Any
 
 from infra.model.access import AccessModel, Role
+from infra.model.platform import Platform, load_platform
 from infra.report.declared import Declared, read_declared
 from infra.report.findings import PolicyResult, evaluate
+from infra.report.trail import trail_principals
 
 DECLARED = "declared in the plan"
 MODEL_ONLY = "access model only: the plan declares no resource for this yet"
@@ -191,9 +193,13 @@ def _database(declared: Declared) -> dict:
 
 
 def build_report(
-    resources: list[dict], model: AccessModel, findings: PolicyResult, stack: str, revision: str, sql_files: dict[str, str]
+    resources: list[dict], model: AccessModel, findings: PolicyResult, stack: str, revision: str, sql_files: dict[str, str],
+    platform: Platform | None = None,
 ) -> dict[str, Any]:
-    """The whole report; `fingerprint.report_sha256` covers everything but `revision` and itself."""
+    """The whole report; `fingerprint.report_sha256` covers everything but `revision` and itself.
+
+    `platform`: Supabase's platform principals (default: infra/model/platform.yaml).
+    """
     declared = read_declared(resources, sql_files)
     reads = _identity_reads(model, declared)
     roles = _roles(model, declared, reads)
@@ -213,6 +219,7 @@ def build_report(
         "identities": _identities(model, declared, reads),
         "secrets": _secrets(model, declared, reads),
         "database": _database(declared),
+        "trail_principals": trail_principals(resources, declared, platform or load_platform()),
         "segregation_of_duties": _sod(model, roles),
         "findings": findings.as_dict(),
         "plan": {"resources": declared.resource_count},
@@ -232,7 +239,8 @@ def report_for(
     revision: str,
     sql_files: dict[str, str],
     model_problems: list[str] | None = None,
+    platform: Platform | None = None,
 ) -> dict[str, Any]:
     """The report with the policy findings of `resources` (and any model invariant violations)."""
     findings = evaluate(resources).with_model_problems(model_problems or [])
-    return build_report(resources, model, findings, stack, revision, sql_files)
+    return build_report(resources, model, findings, stack, revision, sql_files, platform)
