@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from infra.config import REPO_ROOT
 from infra.lambdas import audit_checkpoint, database
 from infra.migrations.verify import verify
 from tests.audit.conftest import AuditDb, claims_for
@@ -82,21 +84,27 @@ def test_checkpoint_signs_the_chain_head_and_is_kept_locked(checkpoint_job, arch
     assert (_metric("CheckpointsWritten"), _metric("UnexpectedTrailAccess")) == (1, 0)
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-def test_the_signature_is_plain_ecdsa_over_the_canonical_bytes(checkpoint_job, archive: Archive, audit_db: AuditDb, signing_key: str, tmp_path: Path) -> None:
-    """What an auditor can check without this repository: `openssl dgst -sha256 -verify` on the canonical JSON."""
-    _events(audit_db, 2)
-    checkpoint = _stored(archive, checkpoint_job()["key"])
-    (tmp_path / "signed.json").write_bytes(audit_checkpoint.canonical_json(checkpoint["signed"]))
-    (tmp_path / "signature.der").write_bytes(base64.b64decode(checkpoint["signature"]["value"]))
-    (tmp_path / "public.der").write_bytes(boto3.client("kms").get_public_key(KeyId=signing_key)["PublicKey"])
+def _runbook_recipe() -> str:
+    """The auditor's recipe, as docs/runbook.md shows it (the fenced block that runs openssl)."""
+    blocks = re.findall(r"```sh\n(.*?)```", (REPO_ROOT / "docs" / "runbook.md").read_text(), re.S)
+    (recipe,) = [b for b in blocks if "openssl dgst" in b]
+    return recipe
 
-    result = subprocess.run(
-        ["openssl", "dgst", "-sha256", "-verify", "public.der", "-keyform", "DER", "-signature", "signature.der", "signed.json"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
-    )
+
+@pytest.mark.skipif(not (shutil.which("openssl") and shutil.which("jq")), reason="needs the openssl and jq commands")
+def test_an_auditor_verifies_a_checkpoint_with_the_runbook_recipe(checkpoint_job, archive: Archive, audit_db: AuditDb,
+                                                                 signing_key: str, tmp_path: Path) -> None:
+    """Without this repository: the canonical JSON is `jq -jcS .signed`, and the signature is plain ECDSA
+    over it, which `openssl dgst -sha256 -verify` checks with the public key the runbook saves."""
+    _events(audit_db, 2)
+    key = checkpoint_job()["key"]
+    (tmp_path / "checkpoint.json").write_bytes(boto3.client("s3").get_object(Bucket=archive.bucket, Key=key)["Body"].read())
+    (tmp_path / "audit-checkpoints.der").write_bytes(boto3.client("kms").get_public_key(KeyId=signing_key)["PublicKey"])
+
+    result = subprocess.run(["sh", "-ec", _runbook_recipe()], cwd=tmp_path, capture_output=True, text=True, check=False)
 
     assert result.returncode == 0 and "Verified OK" in result.stdout, result.stdout + result.stderr
+    assert (tmp_path / "signed.json").read_bytes() == audit_checkpoint.canonical_json(_stored(archive, key)["signed"])
 
 
 def test_an_empty_trail_is_checkpointed_at_the_genesis_hash(checkpoint_job, archive: Archive) -> None:
