@@ -151,7 +151,14 @@ def read_checkpoints(source: str) -> list[Checkpoint]:
     found = _s3_checkpoints(source) if source.startswith("s3://") else _folder_checkpoints(Path(source))
     if not found:
         raise AnchorError(source, ["holds no checkpoint (*.json)"])
-    checkpoints = [parse_checkpoint(body, location) for location, body in found]
+    checkpoints, problems = [], []
+    for location, body in found:
+        try:
+            checkpoints.append(parse_checkpoint(body, location))
+        except AnchorError as exc:
+            problems += [f"{location}: {p}" for p in exc.problems]
+    if problems:
+        raise AnchorError(source, problems)
     return sorted(checkpoints, key=lambda c: (c.taken_at, c.chain_seq, c.location))
 
 

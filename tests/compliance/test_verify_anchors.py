@@ -179,7 +179,7 @@ def test_checkpoints_inside_a_detached_month_are_left_to_its_export(anchored, au
     [
         ("missing-folder", [], "not a folder of checkpoints"),
         ("empty-folder", [], "holds no checkpoint"),
-        ("garbage", [], "not a checkpoint (JSONDecodeError"),
+        ("garbage", [], "x.json: not a checkpoint (JSONDecodeError"),
         ("s3://no-such-bucket/audit-checkpoints/", [], "cannot read the checkpoints"),
         ("copy", ["--public-key", "not-a-key.pem"], "not a readable public key"),
     ],
@@ -190,6 +190,7 @@ def test_unreadable_input_exits_2_naming_it_without_traceback(anchored, archive:
     (tmp_path / "empty-folder").mkdir()
     (tmp_path / "garbage").mkdir()
     (tmp_path / "garbage" / "x.json").write_text("not json")
+    (tmp_path / "garbage" / "y.json").write_text('{"format": "opshub.ops_audit.checkpoint/1"}')
     (tmp_path / "not-a-key.pem").write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
     _download(archive, tmp_path / "copy")
     source = anchors if anchors.startswith("s3://") else str(tmp_path / anchors)
@@ -200,6 +201,8 @@ def test_unreadable_input_exits_2_naming_it_without_traceback(anchored, archive:
     assert code == 2, out + err
     assert message in err and "Traceback" not in err, err
     assert "intact" not in out, "nothing is verified when the input cannot be read"
+    if anchors == "garbage":
+        assert "y.json: not a checkpoint (KeyError" in err, "every bad file is named at once"
 
 
 def test_public_key_without_anchors_is_a_usage_error(audit_db: AuditDb, tmp_path: Path, capsys) -> None:
