@@ -259,8 +259,6 @@ def review(spec: dict, holders: dict[str, dict], now: dt.datetime, dormant_days:
     }
 
 
-
-
 def render_markdown(result: dict, tenant: str) -> str:
     lines = [
         f"# Ops Hub access review, {result['generated_at']}",
