@@ -270,10 +270,8 @@ def _throughput(cluster: PgCluster, commits: tuple[str, str]) -> list[Result]:
     ]
 
 
-def _queries_and_verify(cluster: PgCluster) -> list[Result]:
-    db = cluster.create_database("bench_query")
-    admin_dsn = cluster.dsn(ADMIN_USER, ADMIN_PASSWORD, db)
-    migrate(admin_dsn, SETTINGS)
+def seed(cluster: PgCluster, db: str) -> float:
+    """EVENTS chained events over DAYS in a migrated database, as the superuser; the seconds it took."""
     with cluster.connect(db) as conn:
         conn.execute("select ops_audit.create_month_partition((now() - m * interval '1 month')::date) "
                      f"from generate_series(0, {DAYS // 30 + 1}) as m")

@@ -146,6 +146,10 @@ class StackConfig(BaseModel):
     ops_logout_urls: UrlList = Field(alias="opshub:opsLogoutUrls")
     ops_web_origins: OriginList = Field(alias="opshub:opsWebOrigins")
     ops_grant_types: GrantTypes = Field(alias="opshub:opsGrantTypes", default=["authorization_code"])
+    # How often the checkpoint job anchors the ops_audit chain head: a rewrite of
+    # anchored rows is caught within this interval. At most 12 hours, so that two
+    # missed runs still fit the one-day window of the CloudWatch alarm that notices them.
+    audit_checkpoint_minutes: int = Field(alias="opshub:auditCheckpointMinutes", default=60, ge=5, le=720)
 
     @property
     def roles_claim(self) -> str:

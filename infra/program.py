@@ -27,7 +27,7 @@ from infra.config import StackConfig, StackSecrets, config_from_pulumi
 from infra.derive.audit import derive_audit
 from infra.derive.auth0 import derive_auth, expected_tenant_protections
 from infra.derive.auth_logs import derive_auth_logs
-from infra.derive.compliance import COMPLIANCE_JOBS, job_function_name, review_input
+from infra.derive.compliance import checkpoint_expected, compliance_identities, compliance_jobs, job_function_name, review_input
 from infra.derive.grafana import folder_grants
 from infra.derive.metrics import derive_metrics, freshness_rule
 from infra.derive.routing import routing_tree
@@ -38,6 +38,7 @@ from infra.model.assignments import Assignments, load_assignments
 from infra.model.metrics import MetricsCatalogue
 from infra.model.metrics import load_catalogue as load_metrics_catalogue
 from infra.model.observability import Catalogue, load_catalogue
+from infra.model.platform import Platform, load_platform
 
 
 def build(
@@ -47,14 +48,19 @@ def build(
     catalogue: Catalogue | None = None,
     assignments: Assignments | None = None,
     metrics_catalogue: MetricsCatalogue | None = None,
+    platform: Platform | None = None,
 ) -> None:
     """Declare every domain of the stack from the model, the SLO catalogue (default: alerts/),
     the approved role assignments (default: infra/model/assignments.yaml), the metrics
-    catalogue (default: infra/model/metrics.yaml) and config."""
+    catalogue (default: infra/model/metrics.yaml), Supabase's platform principals
+    (default: infra/model/platform.yaml) and config."""
     catalogue = catalogue or load_catalogue()
     assignments = assignments or load_assignments(model)
+    platform = platform or load_platform()
     metrics_catalogue = metrics_catalogue or load_metrics_catalogue(permissions=frozenset(model.permission_by_name))
     metrics = derive_metrics(model, metrics_catalogue, config.environment, config.aws_account_id)
+    jobs = compliance_jobs(config.audit_checkpoint_minutes)
+    compliance_identities(model, jobs)
     providers = Providers(
         "opshub",
         ProviderSettings(
@@ -91,7 +97,7 @@ def build(
                 **{client.key_secret: client.credentials_json() for client in auth.machine_clients},
             },
             identity_functions={
-                **{job.identity: job_function_name(config.environment, job.job) for job in COMPLIANCE_JOBS},
+                **{job.identity: job_function_name(config.environment, job.job) for job in jobs},
                 metrics.identity: metrics.function_name,
             },
             reminder_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
@@ -162,18 +168,22 @@ def build(
     )
     # What the migration files reported (e.g. "pg_cron is not enabled"), printed by `pulumi up`.
     pulumi.export("opsAuditMigrationNotices", audit.migrations.notices)
-    # Compliance: the monthly access review and audit export, and the locked archive they write.
+    # Compliance: the monthly access review and audit export, the audit checkpoint, and the locked archive.
     ComplianceJobs(
         "compliance",
         ComplianceJobsArgs(
             config=config,
             provider=providers.aws,
             review_input=review_input(model, assignments),
+            jobs=jobs,
             job_roles=vendor_secrets.identity_roles,
+            checkpoint_expected=checkpoint_expected(config.supabase_admin_user, platform),
             review_client_secret_arn=vendor_secrets.secrets[auth.access_review.key_secret].arn,
             exporter_secret_arn=vendor_secrets.secrets["supabase/ops-audit-exporter"].arn,
+            checkpointer_secret_arn=vendor_secrets.secrets["supabase/ops-audit-checkpointer"].arn,
             lambda_layer_arn=vendor_secrets.layer.arn,
             notice_route=ReminderRoute(protocol="email", endpoint=config.secret_alarm_email),
+            alarm_topic_arn=vendor_secrets.alarm_topic.arn,
         ),
     )
 

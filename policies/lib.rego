@@ -418,3 +418,29 @@ roles_referenced(r, key) := [role |
 ]
 
 role_tag(role, key) := object.get(prop(role, "tags", {}), key, "")
+# AWS KMS key policies
+
+# An asymmetric key that signs (the ops_audit checkpoints).
+is_signing_key(r) if {
+	r.__type == "aws:kms/key:Key"
+	prop(r, "keyUsage", "") == "SIGN_VERIFY"
+}
+
+# The key policy as a document; undefined while it is unknown (a first preview) or unreadable.
+key_policy(key) := as_object(prop(key, "policy", ""))
+
+# The principals a statement names: "*", or the values of its AWS and Service entries.
+statement_principals(s) := ["*"] if object.get(s, "Principal", "") == "*"
+
+statement_principals(s) := [p | some principal_kind in ["AWS", "Service"]; some p in as_array(object.get(s.Principal, principal_kind, []))] if is_object(object.get(s, "Principal", ""))
+
+# The account itself (its root, or its bare id), whose statement delegates to IAM.
+is_account_root(principal) if regex.match(`^arn:aws:iam::[0-9]{12}:root$`, principal)
+
+is_account_root(principal) if regex.match(`^[0-9]{12}$`, principal)
+
+# The role of a checkpoint-signing identity: arn:aws:iam::<account>:role/<identity>-<environment>.
+is_checkpoint_signer(principal) if {
+	some identity in model.checkpoint_signers
+	regex.match(concat("", [`^arn:aws:iam::[0-9]{12}:role/`, identity, `-[a-z]+$`]), principal)
+}

@@ -4,6 +4,11 @@ package opshub
 import rego.v1
 
 model := {
+	"archive_writers": {
+		"access-review-job": "access-reviews",
+		"audit-checkpoint-job": "audit-checkpoints",
+		"audit-export-job": "audit-exports"
+	},
 	"auth0": {
 		"action_runtimes": [
 			"node22"
@@ -94,10 +99,6 @@ model := {
 		]
 	},
 	"aws": {
-		"archive_writer_identities": [
-			"access-review-job",
-			"audit-export-job"
-		],
 		"broad_managed_policies": [
 			"AdministratorAccess",
 			"PowerUserAccess",
@@ -107,6 +108,9 @@ model := {
 		"deploy_role_arn": "arn:aws:iam::210987654321:role/ops-hub-prod-deploy",
 		"evidence_retention_days": 400
 	},
+	"checkpoint_signers": [
+		"audit-checkpoint-job"
+	],
 	"identities": {
 		"access-review-job": {
 			"api_permissions": [],
@@ -118,6 +122,13 @@ model := {
 			],
 			"reads_secrets": [
 				"auth0/access-review-client"
+			]
+		},
+		"audit-checkpoint-job": {
+			"api_permissions": [],
+			"management_api_scopes": [],
+			"reads_secrets": [
+				"supabase/ops-audit-checkpointer"
 			]
 		},
 		"audit-export-job": {
@@ -449,6 +460,14 @@ model := {
 			"master": "",
 			"max_rotation_days": 90,
 			"rotation": "reminder",
+			"stored_by_pulumi": true,
+			"vendor": "supabase"
+		},
+		"supabase/ops-audit-checkpointer": {
+			"database_credential": true,
+			"master": "supabase/rotator",
+			"max_rotation_days": 30,
+			"rotation": "lambda",
 			"stored_by_pulumi": true,
 			"vendor": "supabase"
 		},

@@ -59,6 +59,8 @@ BAD_SETTINGS = [
     BadSetting("deploy-role-other-account", "opshub:deployRoleArn", "arn:aws:iam::123456789012:role/deploy",
                "must be a role in opshub:awsAccountId 210987654321"),
     BadSetting("refresh-only", "opshub:opsGrantTypes", ["refresh_token"], "must include authorization_code"),
+    BadSetting("checkpoints-too-often", "opshub:auditCheckpointMinutes", 4, "greater than or equal to 5"),
+    BadSetting("checkpoints-too-rare", "opshub:auditCheckpointMinutes", 721, "less than or equal to 720"),
 ]
 
 

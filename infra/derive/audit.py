@@ -6,6 +6,7 @@ pulumi-postgresql and what the migration runner writes into
 
 - the schema and its NOLOGIN owner role;
 - the NOLOGIN group roles: `writer` appends to the trail, `reader` reads all of it,
+  `checkpoint` reads only what ops_audit.checkpoint_state() returns;
   `rotator` may only set the rotated logins' passwords;
 - one LOGIN user per model secret with a `database_user`, inheriting its
   `database_group` (the rotation Lambda owns its password after creation);
@@ -35,7 +36,12 @@ if TYPE_CHECKING:
 
 SCHEMA = "ops_audit"
 OWNER_ROLE = "ops_audit_owner"
-GROUP_ROLES: dict[str, str] = {"writer": "ops_audit_writer", "reader": "ops_audit_reader"}
+GROUP_ROLES: dict[str, str] = {
+    "writer": "ops_audit_writer",
+    "reader": "ops_audit_reader",
+    # Runs ops_audit.checkpoint_state() and nothing else (migration 0008).
+    "checkpoint": "ops_audit_checkpoint",
+}
 # The rotation Lambdas' login inherits this group, which may only call
 # ops_rotation.set_login_password (infra/migrations/0020_rotator.sql) and has no use of ops_audit.
 ROTATOR_GROUP = "ops_audit_rotator"

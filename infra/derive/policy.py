@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from infra import config as stack_limits
 from infra.derive import auth0
 from infra.derive.auth_logs import EVIDENCE_RETENTION_DAYS
-from infra.derive.compliance import COMPLIANCE_JOBS
+from infra.derive.compliance import CHECKPOINT_IDENTITY, compliance_jobs
 from infra.derive.routing import PAGE_SEVERITY
 from infra.derive.slo import EXEC_ERR_STATE, NO_DATA_STATE, PAGE_SEVERITY_LABEL
 from infra.model.access import AccessModel
@@ -39,7 +39,6 @@ def read_route_secrets(model: AccessModel) -> list[str]:
     for route in model.routes:
         uses.setdefault(model.route_secret(route).key, []).append(model.route_writes(route))
     return sorted(key for key, writes in uses.items() if not any(writes))
-
 
 
 def _auth0_data(model: AccessModel, config: StackConfig) -> dict[str, Any]:
@@ -91,7 +90,9 @@ def paging_data(catalogue: Catalogue) -> dict[str, Any]:
 
 def policy_model_data(model: AccessModel, config: StackConfig, catalogue: Catalogue) -> dict[str, Any]:
     """The model facts the rules need: permissions, roles, SoD pairs, identities, secrets, paging,
-    Auth0 and AWS limits."""
+    Auth0 and AWS limits, the compliance jobs' archive prefixes."""
+    identities = {i.name for i in model.identities}
+    jobs = compliance_jobs(config.audit_checkpoint_minutes)
     return {
         "paging": paging_data(catalogue),
         "permissions": {p.name: {"writes": p.writes, "privileged": p.privileged} for p in model.permissions},
@@ -133,7 +134,9 @@ def policy_model_data(model: AccessModel, config: StackConfig, catalogue: Catalo
             "deploy_role_arn": config.deploy_role_arn,
             "broad_managed_policies": list(BROAD_MANAGED_POLICIES),
             "evidence_retention_days": EVIDENCE_RETENTION_DAYS,
-            # The identities whose roles may write objects to the compliance archive: its jobs.
-            "archive_writer_identities": sorted({job.identity for job in COMPLIANCE_JOBS}),
         },
+        # The compliance jobs' identities and the archive prefix each may add objects under.
+        "archive_writers": {job.identity: job.prefix for job in jobs if job.identity in identities},
+        # Identities whose role alone may sign with a SIGN_VERIFY key (the audit checkpoints).
+        "checkpoint_signers": sorted({CHECKPOINT_IDENTITY} & identities),
     }

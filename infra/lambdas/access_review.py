@@ -21,8 +21,12 @@ GET /api/v2/roles, /api/v2/roles/{id}/users (checkpoint paging), /api/v2/users/{
 
 Findings: holders without an approval, approvals that have expired, holders
 without an enrolled MFA factor their roles accept, dormant accounts (no login
-in `DORMANT_DAYS`, default 90) and segregation-of-duties pairs a person holds
-through their roles.
+in `DORMANT_DAYS`, default 90), segregation-of-duties pairs a person holds
+through their roles, and what the latest checkpoint of the ops_audit trail
+(`CHECKPOINT_PREFIX` in the same bucket, infra/lambdas/audit_checkpoint.py) found
+beyond the expected principals: members of ops_audit_owner, BYPASSRLS holders,
+superusers, trail tables without forced RLS; or that no checkpoint was written
+in the last `CHECKPOINT_LOOKBACK_DAYS` days.
 
 Output: `access-reviews/YYYY/MM/<UTC timestamp>-<request id>.json` and `.md` in
 `REVIEW_BUCKET` (Object Lock, compliance mode), written with If-None-Match so an
@@ -30,7 +34,7 @@ earlier review is never overwritten, then a ticket-severity notice on the SNS
 topic `NOTICE_TOPIC_ARN`.
 
 Environment: AUTH0_DOMAIN, CLIENT_SECRET_ARN, REVIEW_BUCKET, NOTICE_TOPIC_ARN,
-DORMANT_DAYS (optional), AUTH0_MANAGEMENT_URL (optional; defaults to
+CHECKPOINT_PREFIX, DORMANT_DAYS (optional), AUTH0_MANAGEMENT_URL (optional; defaults to
 https://AUTH0_DOMAIN, and only tests point it at a loopback stand-in).
 """
 
@@ -60,6 +64,13 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # A client assertion is single-use; Auth0 accepts at most 5 minutes and advises under one.
 ASSERTION_LIFETIME_SECONDS = 60
 SIGNING_ALGORITHM = "RS256"
+CHECKPOINT_LOOKBACK_DAYS = 3
+# The checkpoint's deviation lists, as the review names them.
+CHECKPOINT_DEVIATIONS = {
+    "owner_members": "unexpected member of ops_audit_owner",
+    "bypassrls_roles": "unexpected BYPASSRLS holder",
+    "superusers": "unexpected superuser",
+}
 
 
 class ReviewError(Exception):
@@ -207,8 +218,48 @@ def _parse_time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def review(spec: dict, holders: dict[str, dict], now: dt.datetime, dormant_days: int) -> dict:
-    """Compare actual holders with the approved assignments; every finding names the user and role."""
+_TITLES = {
+    "unapproved": "Holders without an approval",
+    "expired": "Expired approvals",
+    "mfa": "Holders without an MFA factor their role accepts",
+    "dormant": "Dormant accounts",
+    "sod": "Segregation-of-duties pairs held by one person",
+    "trail": "Audit trail: principals and RLS beyond the expected (latest checkpoint)",
+}
+
+
+def latest_checkpoint(bucket: str, prefix: str, now: dt.datetime) -> tuple[str, dict] | None:
+    """The newest checkpoint of the last CHECKPOINT_LOOKBACK_DAYS days (keys sort by time within a day)."""
+    s3 = boto3.client("s3")
+    for days_ago in range(CHECKPOINT_LOOKBACK_DAYS):
+        day = now - dt.timedelta(days=days_ago)
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/{day:%Y/%m/%d}/")
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+        if keys:
+            key = max(keys)
+            return key, json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    return None
+
+
+def trail_findings(latest: tuple[str, dict] | None) -> list[dict]:
+    """The latest checkpoint's deviations, one finding each; no checkpoint at all is a finding too."""
+    if latest is None:
+        return [{"problem": f"no checkpoint of the ops_audit trail in the last {CHECKPOINT_LOOKBACK_DAYS} days"}]
+    key, checkpoint = latest
+    found = checkpoint["deviations"]
+    rows = [
+        {"checkpoint": key, "problem": problem, "role": role}
+        for kind, problem in CHECKPOINT_DEVIATIONS.items()
+        for role in found[kind]
+    ]
+    return rows + [{"checkpoint": key, "problem": "RLS not enabled and forced", **table} for table in found["rls_off"]]
+
+
+def review(spec: dict, holders: dict[str, dict], now: dt.datetime, dormant_days: int, trail: list[dict]) -> dict:
+    """Compare actual holders with the approved assignments; every finding names the user and role.
+
+    `trail` holds the findings of the latest checkpoint of the audit trail (trail_findings).
+    """
     today = now.date()
     approved = {(a["user"], a["role"]): a for a in spec["approved"]}
     held = {(user, role) for user, h in holders.items() for role in h["roles"]}
@@ -233,24 +284,16 @@ def review(spec: dict, holders: dict[str, dict], now: dt.datetime, dormant_days:
             for pair in spec["sod"]
             if set(pair["permissions"]) <= permissions
         ]
+    findings["trail"] = trail
     not_held = sorted(f"{u} as {r}" for u, r in approved.keys() - held)
     return {
         "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "dormant_days": dormant_days,
         "holders": [{"user": u, **h} for u, h in sorted(holders.items())],
-        "findings": {kind: findings.get(kind, []) for kind in ("unapproved", "expired", "mfa", "dormant", "sod")},
+        "findings": {kind: findings.get(kind, []) for kind in _TITLES},
         "approved_not_held": not_held,
         "finding_count": sum(len(v) for v in findings.values()),
     }
-
-
-_TITLES = {
-    "unapproved": "Holders without an approval",
-    "expired": "Expired approvals",
-    "mfa": "Holders without an MFA factor their role accepts",
-    "dormant": "Dormant accounts",
-    "sod": "Segregation-of-duties pairs held by one person",
-}
 
 
 def render_markdown(result: dict, tenant: str) -> str:
@@ -302,7 +345,8 @@ def lambda_handler(event: dict, context: Any) -> dict:
     client_id, private_key_pem = _client_key(env["CLIENT_SECRET_ARN"])
     api = ManagementApi.login(env.get("AUTH0_MANAGEMENT_URL", f"https://{domain}"), domain, client_id, private_key_pem)
     holders = actual_assignments(api, sorted(spec["roles"]))
-    result = review(spec, holders, now, int(env.get("DORMANT_DAYS", "90")))
+    trail = trail_findings(latest_checkpoint(env["REVIEW_BUCKET"], env["CHECKPOINT_PREFIX"], now))
+    result = review(spec, holders, now, int(env.get("DORMANT_DAYS", "90")), trail)
     request_id = getattr(context, "aws_request_id", "local")
     stem = f"{PREFIX}/{now:%Y/%m}/{now:%Y%m%dT%H%M%SZ}-{request_id}"
     keys = store(env["REVIEW_BUCKET"], stem, result, render_markdown(result, domain))

@@ -1,10 +1,10 @@
 """The monthly audit export: last month's ops_audit.events, with its hash chain, to the locked archive.
 
-AWS Lambda handler `audit_export.lambda_handler` (package root infra/lambdas,
-psycopg from the layer VendorSecrets builds), started monthly by EventBridge
-Scheduler. It connects as the `ops_audit_exporter` login (a member of
-`ops_audit_reader`: it reads the whole trail and nothing else) with the AWS
-standard PostgreSQL secret in `EXPORTER_SECRET_ARN`, over TLS (`sslmode=require`
+AWS Lambda handler `infra.lambdas.audit_export.lambda_handler` (packaged with
+infra/lambdas/database.py, psycopg from the layer VendorSecrets builds), started
+monthly by EventBridge Scheduler. It connects as the `ops_audit_exporter` login (a
+member of `ops_audit_reader`: it reads the whole trail and nothing else) with the
+AWS standard PostgreSQL secret in `EXPORTER_SECRET_ARN`, over TLS (`sslmode=require`
 unless PGSSLMODE says otherwise).
 
 The file (JSON Lines, `audit-exports/YYYY/MM/events_YYYY_MM-<UTC timestamp>.jsonl`):
@@ -41,6 +41,8 @@ from typing import Any
 
 import boto3
 import psycopg
+
+from infra.lambdas import database
 
 PREFIX = "audit-exports"
 FORMAT = "opshub.ops_audit.export/1"
@@ -103,16 +105,6 @@ def month_bounds(month: str | None, now: dt.datetime) -> tuple[dt.datetime, dt.d
         start = (first_of_this - dt.timedelta(days=1)).replace(day=1)
     end = (start + dt.timedelta(days=32)).replace(day=1)
     return start, end
-
-
-def _connect(secret_arn: str) -> psycopg.Connection:
-    value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn, VersionStage="AWSCURRENT")
-    try:
-        s = json.loads(value["SecretString"])
-        params = {"host": s["host"], "port": int(s["port"]), "user": s["username"], "password": s["password"], "dbname": s["dbname"]}
-    except (KeyError, TypeError, ValueError):
-        raise ExportError(f"secret {secret_arn} must hold host, port, username, password and dbname") from None
-    return psycopg.connect(**params, sslmode=os.environ.get("PGSSLMODE", "require"), connect_timeout=10)
 
 
 def read_month(conn: psycopg.Connection, start: dt.datetime, end: dt.datetime) -> tuple[list[dict], dict]:
@@ -192,7 +184,7 @@ def lambda_handler(event: dict, context: Any) -> dict:
     env = os.environ
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start, end = month_bounds((event or {}).get("month"), now)
-    with _connect(env["EXPORTER_SECRET_ARN"]) as conn:
+    with database.connect(database.login(env["EXPORTER_SECRET_ARN"])) as conn:
         events, head = read_month(conn, start, end)
     body = build_export(events, head, start, now)
     bucket = env["ARCHIVE_BUCKET"]

@@ -8,7 +8,7 @@
 -- no attribute at all, only EXECUTE on one SECURITY DEFINER function, owned by
 -- the admin that runs the migrations (which has CREATEROLE on Supabase), that:
 --   - sets the password of a rotated login: a LOGIN role whose only memberships
---     are ops_audit_writer, ops_audit_reader or ops_metrics_writer and which holds no attribute
+--     are ops_audit_writer, ops_audit_reader, ops_audit_checkpoint or ops_metrics_writer and which holds no attribute
 --     beyond LOGIN/INHERIT (the logins the model rotates by Lambda, and their clones);
 --   - creates `<login>_clone` of such a login once, with the same memberships;
 --   - accepts only a SCRAM-SHA-256 verifier, never a clear-text password.
@@ -22,7 +22,7 @@ revoke all on schema ops_rotation from public;
 grant usage on schema ops_rotation to ops_audit_rotator;
 
 -- True when `login` is a rotated login: LOGIN, no attribute beyond LOGIN/INHERIT,
--- member of a rotated group (ops_audit's writer or reader, ops_metrics' writer) and of nothing else.
+-- member of a rotated group (ops_audit's writer, reader or checkpoint, ops_metrics' writer) and of nothing else.
 create or replace function ops_rotation.is_rotated_login(login name)
     returns boolean
     language sql
@@ -37,12 +37,12 @@ as $$
           and exists (
               select from pg_catalog.pg_auth_members as m
               where m.member = r.oid
-                and m.roleid in ('ops_audit_writer'::regrole, 'ops_audit_reader'::regrole, 'ops_metrics_writer'::regrole)
+                and m.roleid in ('ops_audit_writer'::regrole, 'ops_audit_reader'::regrole, 'ops_audit_checkpoint'::regrole, 'ops_metrics_writer'::regrole)
           )
           and not exists (
               select from pg_catalog.pg_auth_members as m
               where m.member = r.oid
-                and m.roleid not in ('ops_audit_writer'::regrole, 'ops_audit_reader'::regrole, 'ops_metrics_writer'::regrole)
+                and m.roleid not in ('ops_audit_writer'::regrole, 'ops_audit_reader'::regrole, 'ops_audit_checkpoint'::regrole, 'ops_metrics_writer'::regrole)
           )
     )
 $$;

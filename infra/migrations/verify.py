@@ -26,6 +26,10 @@ the checkpoints (`opshub audit verify --anchors`) and the monthly export.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -151,14 +155,21 @@ def verify_chain(conn: psycopg.Connection) -> Verification:
                         unsealed=unsealed, oldest_unsealed_seconds=float(oldest) if oldest is not None else None)
 
 
-def verify(dsn: str) -> Verification:
-    """Verify the chain of the database at `dsn`; VerifyError when it cannot be read."""
+@contextmanager
+def reading(dsn: str) -> Iterator[psycopg.Connection]:
+    """A connection to read the trail with; VerifyError when it cannot be read."""
     try:
         with psycopg.connect(dsn, connect_timeout=10) as conn:
-            return verify_chain(conn)
+            yield conn
     except psycopg.errors.UndefinedTable:
         raise VerifyError("database", ["ops_audit is not migrated here; run `opshub db migrate --dsn URI` first"]) from None
     except psycopg.errors.InsufficientPrivilege as exc:
         raise VerifyError("database", [f"the user may not read the whole chain: {str(exc).strip()}"]) from None
     except psycopg.Error as exc:
         raise VerifyError("--dsn", [f"cannot verify: {str(exc).strip()}"]) from None
+
+
+def verify(dsn: str) -> Verification:
+    """Verify the chain of the database at `dsn`; VerifyError when it cannot be read."""
+    with reading(dsn) as conn:
+        return verify_chain(conn)

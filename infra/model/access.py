@@ -151,8 +151,8 @@ class SecretSpec(_Strict):
     rotation_days: int = Field(ge=1)
     database_user: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]*$")
     # The group role `database_user` inherits: ops_audit's (infra/derive/audit.py), ops_metrics'
-    # snapshot writer (infra/derive/metrics.py), or the rotator's.
-    database_group: Literal["writer", "reader", "metrics_writer", "rotator"] | None = None
+    # snapshot writer (infra/derive/metrics.py), the checkpoint job's, or the rotator's.
+    database_group: Literal["writer", "reader", "metrics_writer", "checkpoint", "rotator"] | None = None
     # `lambda` rotation: the key of the rotator secret whose login sets `database_user`'s password.
     master: str | None = None
     # What the credential may do at its vendor, in the vendor's words (infra/model/vendor_scopes.py).
@@ -360,10 +360,10 @@ def _check_secrets(model: AccessModel) -> list[str]:
         limit = 30 if secret.rotation == "lambda" else 90
         if secret.rotation_days > limit:
             problems.append(f"{where}: rotation_days {secret.rotation_days} exceeds {limit} for {secret.rotation} rotation")
-        if secret.rotation == "lambda" and secret.database_group not in ("writer", "reader", "metrics_writer"):
-            problems.append(f"{where}: lambda rotation needs database_user with database_group writer, reader or metrics_writer")
+        if secret.rotation == "lambda" and secret.database_group not in ("writer", "reader", "metrics_writer", "checkpoint"):
+            problems.append(f"{where}: lambda rotation needs database_user with database_group writer, reader, metrics_writer or checkpoint")
         if (secret.database_user is None) != (secret.database_group is None):
-            problems.append(f"{where}: database_user and database_group (writer, reader, metrics_writer or rotator) go together")
+            problems.append(f"{where}: database_user and database_group (writer, reader, metrics_writer, checkpoint or rotator) go together")
         if secret.database_group == "rotator" and secret.rotation != "reminder":
             problems.append(f"{where}: the rotator login is rotated by people (rotation: reminder), never by itself")
         if secret.database_admin and (secret.database_user or secret.rotation != "reminder"):

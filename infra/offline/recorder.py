@@ -196,6 +196,8 @@ class RecordingMonitor(mocks.MockMonitor):
         return response
 
 
+IAM_ROLE = "aws:iam/role:Role"
+
 # Outputs the engine would compute that our program reads, per type token.
 COMPUTED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "auth0:index/client:Client": ("clientId",),
@@ -220,7 +222,11 @@ class PlanMocks(pulumi.runtime.Mocks):
         outputs = dict(args.inputs)
         outputs.setdefault("name", args.name)
         resource_id = f"{args.name}-id"
-        if args.typ.startswith("aws:"):
+        if args.typ == IAM_ROLE:
+            # IAM is global: arn:aws:iam::<account>:role/<name> (IAM User Guide, "IAM ARNs"), as key
+            # and resource policies name roles; rules compare role names in them.
+            outputs.setdefault("arn", f"arn:aws:iam::{self.account_id}:role/{outputs['name']}")
+        elif args.typ.startswith("aws:"):
             service = args.typ.split(":")[1].split("/")[0]
             outputs.setdefault("arn", f"arn:aws:{service}:{self.region}:{self.account_id}:{args.name}")
         for path in COMPUTED_OUTPUTS.get(args.typ, ()):

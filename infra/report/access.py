@@ -16,9 +16,11 @@ import json
 from typing import Any
 
 from infra.model.access import AccessModel, Role
+from infra.model.platform import Platform, load_platform
 from infra.report.declared import Declared, read_declared
 from infra.report.findings import PolicyResult, evaluate
 from infra.report.sign_in import archive_writers, sign_in_applications
+from infra.report.trail import trail_principals
 
 DECLARED = "declared in the plan"
 MODEL_ONLY = "access model only: the plan declares no resource for this yet"
@@ -198,9 +200,13 @@ def _database(declared: Declared) -> dict:
 
 
 def build_report(
-    resources: list[dict], model: AccessModel, findings: PolicyResult, stack: str, revision: str, sql_files: dict[str, str]
+    resources: list[dict], model: AccessModel, findings: PolicyResult, stack: str, revision: str, sql_files: dict[str, str],
+    platform: Platform | None = None,
 ) -> dict[str, Any]:
-    """The whole report; `fingerprint.report_sha256` covers everything but `revision` and itself."""
+    """The whole report; `fingerprint.report_sha256` covers everything but `revision` and itself.
+
+    `platform`: Supabase's platform principals (default: infra/model/platform.yaml).
+    """
     declared = read_declared(resources, sql_files)
     reads = _identity_reads(model, declared)
     roles = _roles(model, declared, reads)
@@ -220,6 +226,7 @@ def build_report(
         "identities": _identities(model, declared, reads),
         "secrets": _secrets(model, declared, reads),
         "database": _database(declared),
+        "trail_principals": trail_principals(resources, declared, platform or load_platform()),
         "segregation_of_duties": _sod(model, roles),
         "sign_in": {"applications": sign_in_applications(resources), "archives": archive_writers(resources)},
         "findings": findings.as_dict(),
@@ -240,7 +247,8 @@ def report_for(
     revision: str,
     sql_files: dict[str, str],
     model_problems: list[str] | None = None,
+    platform: Platform | None = None,
 ) -> dict[str, Any]:
     """The report with the policy findings of `resources` (and any model invariant violations)."""
     findings = evaluate(resources).with_model_problems(model_problems or [])
-    return build_report(resources, model, findings, stack, revision, sql_files)
+    return build_report(resources, model, findings, stack, revision, sql_files, platform)

@@ -119,6 +119,25 @@ def _database(report: dict[str, Any]) -> Section:
     return Section("Database grants and RLS policies", "database", notes, [per_role, roles, grants, policies])
 
 
+def _trail(report: dict[str, Any]) -> Section:
+    rows = [
+        (p["principal"], _join(p["reads"]), _join(p["alters"]), _join(p["controlled_by"]), p["source"])
+        for p in report["trail_principals"]
+    ]
+    notes = [
+        "Every principal with a way to the rows of ops_audit.events, from the plan and from Supabase's platform "
+        "principals (infra/model/platform.yaml). What no grant here controls cannot be prevented, only detected: the "
+        "checkpoint job signs the chain head outside the database and records the owner's members, RLS flags, BYPASSRLS "
+        "holders and superusers, ticketing any beyond the expected; `opshub audit verify --anchors` catches a rewrite "
+        "by anyone who can alter the trail (docs/runbook.md, \"Audit trail anchors\").",
+        "The policies for `authenticated` read the JWT claims from a setting the session itself chooses "
+        "(`request.jwt.claims`, as PostgREST sets it): any login that can become `authenticated` can claim an "
+        "auditor's roles. Those logins are listed with the way they reach it.",
+    ]
+    headers = ("principal", "reads the trail", "alters the trail", "controlled by", "source")
+    return Section("Who can read or alter the audit trail", "trail", notes, [Table(headers, rows)])
+
+
 def _secrets(report: dict[str, Any]) -> Section:
     identities = Table(
         ("identity", "serves /ops", "reads secrets", "API permissions", "client grants", "reads beyond the model"),
@@ -237,6 +256,6 @@ def _fingerprint(report: dict[str, Any]) -> Section:
 
 def sections(report: dict[str, Any]) -> list[Section]:
     return [
-        _matrix(report), _reach(report), _database(report), _secrets(report), _sign_in(report), _sod(report),
+        _matrix(report), _reach(report), _database(report), _trail(report), _secrets(report), _sign_in(report), _sod(report),
         _findings(report), _fingerprint(report),
     ]

@@ -37,7 +37,7 @@ archive_writer_beyond_jobs contains finding(bucket, msg) if {
 	some bucket in locked_buckets
 	some [policy, arns] in writer_denies(bucket)
 	some role in roles_referenced(policy, "policy")
-	not role_tag(role, "identity") in model.aws.archive_writer_identities
+	not model.archive_writers[role_tag(role, "identity")]
 	msg := concat("", [label(bucket), " lets role '", prop(role, "name", role.__name), "' write objects; only the compliance jobs may"])
 }
 

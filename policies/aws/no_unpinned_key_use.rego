@@ -9,6 +9,8 @@ import rego.v1
 #   kms:ViaService, a kms:EncryptionContext key or the calling resource (aws:SourceArn).
 #   Nothing in the stack reads objects through S3, so no key policy or role policy may
 #   allow kms:Decrypt through S3: writing an SSE-KMS object needs only a data key.
+#   Signing keys (SIGN_VERIFY) are used directly, not through a service, and have no
+#   encryption context: OPS-AWS-018 and OPS-AWS-019 hold their policies instead.
 # custom:
 #   id: OPS-AWS-016
 #   severity: high
@@ -17,6 +19,7 @@ import rego.v1
 #     kms:GenerateDataKey through S3.
 deny_unpinned_key_use contains msg if {
 	input.__type == "aws:kms/key:Key"
+	not is_signing_key(input)
 	some s in allow_statements(resource_policy_document(input))
 	not is_account_root_statement(input, s)
 	not is_key_use_pinned(s)

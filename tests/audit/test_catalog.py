@@ -54,10 +54,10 @@ def test_every_function_pins_search_path_except_the_inlined_helpers(shared_audit
     assert all(not definer and language == "sql" for _, definer, language in inlined), inlined
 
 
-def test_security_definer_functions_are_only_the_expected_two(shared_audit_db):
+def test_security_definer_functions_are_only_the_expected_three(shared_audit_db):
     definers = rows(shared_audit_db, """
         select p.proname from pg_proc p where p.pronamespace = 'ops_audit'::regnamespace and p.prosecdef order by 1""")
-    assert definers == [("create_month_partition",), ("seal_events",)]
+    assert definers == [("checkpoint_state",), ("create_month_partition",), ("seal_events",)]
 
 
 def test_no_ops_audit_function_is_executable_by_public(shared_audit_db):

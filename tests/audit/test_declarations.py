@@ -23,7 +23,10 @@ def test_each_database_user_of_the_model_is_a_login_in_its_group(audit_decl, acc
     expected = {s.database_user: (LOGIN_GROUPS[s.database_group],) for s in access_model.secrets if s.database_group in LOGIN_GROUPS}
     assert {u.name: u.member_of for u in audit_decl.logins} == expected
     assert expected == {
-        "ops_hub_writer": ("ops_audit_writer",), "ops_audit_exporter": ("ops_audit_reader",), "ops_hub_rotator": ("ops_audit_rotator",),
+        "ops_hub_writer": ("ops_audit_writer",),
+        "ops_audit_exporter": ("ops_audit_reader",),
+        "ops_audit_checkpointer": ("ops_audit_checkpoint",),
+        "ops_hub_rotator": ("ops_audit_rotator",),
     }
     assert all(u.login and u.connection_limit > 0 for u in audit_decl.logins)
     assert not any(r.login for r in (audit_decl.owner, *audit_decl.groups)), "owner and groups are NOLOGIN"
@@ -89,7 +92,7 @@ def test_every_postgres_resource_uses_the_supabase_provider(prod_plan):
 def test_no_declared_role_has_powers(prod_plan):
     roles = prod_plan.of_type(ROLE_TYPE)
     names = sorted(r["properties"]["name"] for r in roles if r["urn"].count("OpsAudit"))
-    assert names == sorted([OWNER_ROLE, *LOGIN_GROUPS.values(), "ops_audit_exporter", "ops_hub_writer", "ops_hub_rotator"])
+    assert names == sorted([OWNER_ROLE, *LOGIN_GROUPS.values(), "ops_audit_checkpointer", "ops_audit_exporter", "ops_hub_writer", "ops_hub_rotator"])
     for role in roles:
         assert all(role["properties"].get(p) is False for p in POWERS), f"{role['name']}: {role['properties']}"
 

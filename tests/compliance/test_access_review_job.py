@@ -18,8 +18,8 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from infra.derive.compliance import review_input
-from infra.lambdas import access_review
+from infra.derive.compliance import CHECKPOINT_PREFIX, review_input
+from infra.lambdas import access_review, audit_checkpoint
 from infra.model.assignments import parse_assignments
 from tests.compliance.auth0_standin import Auth0StandIn, Tenant
 from tests.compliance.conftest import Archive
@@ -97,7 +97,7 @@ def job(tmp_path, monkeypatch: pytest.MonkeyPatch, archive: Archive, access_mode
         SecretString=json.dumps({"client_id": "review-client", "private_key_pem": CLIENT_KEY, "algorithm": "RS256"}),
     )
     for key, value in {"AUTH0_DOMAIN": DOMAIN, "CLIENT_SECRET_ARN": secret["ARN"], "REVIEW_BUCKET": archive.bucket,
-                       "NOTICE_TOPIC_ARN": archive.topic_arn, "DORMANT_DAYS": "90"}.items():
+                       "NOTICE_TOPIC_ARN": archive.topic_arn, "CHECKPOINT_PREFIX": "audit-checkpoints", "DORMANT_DAYS": "90"}.items():
         monkeypatch.setenv(key, value)
     return SimpleNamespace(archive=archive, secret_arn=secret["ARN"])
 
@@ -201,3 +201,48 @@ def test_the_client_assertion_is_what_auth0_documents() -> None:
     assert not tenant.accepts(body | {"client_assertion": stale}), "an expired assertion is refused"
     other = access_review.client_assertion("review-client", "other-tenant.eu.auth0.com", CLIENT_KEY, int(dt.datetime.now(dt.UTC).timestamp()))
     assert not tenant.accepts(body | {"client_assertion": other}), "an assertion for another tenant is refused"
+
+
+def _store_checkpoint(bucket: str, taken: dt.datetime, owner_members: list[str], forced: bool) -> str:
+    """A checkpoint as the checkpoint Lambda stores it (its own build_checkpoint and object_key), unsigned."""
+    state = {
+        "chain_seq": 7, "row_hash": "ab" * 32, "owner_members": owner_members, "superusers": ["supabase_admin"],
+        "bypassrls_roles": ["postgres", "service_role", "supabase_admin"],
+        "rls": {"ops_audit.events": {"enabled": True, "forced": forced}, "ops_audit.events_2026_12": {"enabled": True, "forced": True}},
+    }
+    expected = {"owner_members": ["postgres"], "bypassrls_roles": ["postgres", "service_role", "supabase_admin"], "superusers": ["supabase_admin"]}
+    key = audit_checkpoint.object_key(taken, 7, "req")
+    checkpoint = audit_checkpoint.build_checkpoint(state, expected, "prod", "db:5432/postgres", taken)
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(checkpoint).encode())
+    return key
+
+
+def test_review_reports_what_the_latest_checkpoint_found(job, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    _store_checkpoint(job.archive.bucket, now - dt.timedelta(days=1), ["postgres"], forced=True)
+    latest = _store_checkpoint(job.archive.bucket, now - dt.timedelta(minutes=5), ["postgres", "supabase_storage_admin"], forced=False)
+
+    result = _run(_tenant(), monkeypatch, "req-1")
+
+    review = json.loads(boto3.client("s3").get_object(Bucket=job.archive.bucket, Key=result["keys"][0])["Body"].read())
+    assert review["findings"]["trail"] == [
+        {"checkpoint": latest, "problem": "unexpected member of ops_audit_owner", "role": "supabase_storage_admin"},
+        {"checkpoint": latest, "problem": "RLS not enabled and forced", "table": "ops_audit.events", "enabled": True, "forced": False},
+    ]
+    markdown = boto3.client("s3").get_object(Bucket=job.archive.bucket, Key=result["keys"][1])["Body"].read().decode()
+    assert "## Audit trail: principals and RLS beyond the expected (latest checkpoint) (2)" in markdown
+    assert "supabase_storage_admin" in markdown
+
+
+def test_review_reports_when_no_checkpoint_was_written(job, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=access_review.CHECKPOINT_LOOKBACK_DAYS)
+    _store_checkpoint(job.archive.bucket, old, ["postgres"], forced=True)
+
+    result = _run(_tenant(), monkeypatch, "req-1")
+
+    review = json.loads(boto3.client("s3").get_object(Bucket=job.archive.bucket, Key=result["keys"][0])["Body"].read())
+    assert review["findings"]["trail"] == [{"problem": "no checkpoint of the ops_audit trail in the last 3 days"}]
+
+
+def test_the_review_and_the_checkpoint_job_agree_on_the_prefix() -> None:
+    assert audit_checkpoint.PREFIX == CHECKPOINT_PREFIX

@@ -326,6 +326,33 @@ def _aws_017(rs: Resources) -> None:
     group["properties"]["retentionInDays"] = 30.0
 
 
+def signing_key(resources: Resources) -> dict[str, Any]:
+    return first(resources, "aws:kms/key:Key", keyUsage="SIGN_VERIFY")
+
+
+def _aws_018(rs: Resources) -> None:
+    """The export job's role may sign checkpoints too: added to the Allow and exempted from the Deny."""
+    def let_export_sign(doc: dict[str, Any]) -> None:
+        export = "arn:aws:iam::210987654321:role/audit-export-job-prod"
+        for s in doc["Statement"]:
+            if s["Sid"] == "CheckpointJobSigns":
+                s["Principal"]["AWS"] = [s["Principal"]["AWS"], export]
+            if s["Sid"] == "DenySignByOthers":
+                s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"], export]
+
+    edit_policy(signing_key(rs), let_export_sign)
+
+
+def _aws_019(rs: Resources) -> None:
+    edit_policy(signing_key(rs), lambda doc: [s.update(Action="kms:*") for s in doc["Statement"] if s["Sid"] == "CheckpointJobSigns"])
+
+
+def _aws_020(rs: Resources) -> None:
+    """The checkpoint job's policy (the one that signs) may put objects anywhere in the archive."""
+    policy = next(r for r in where(rs, "aws:iam/rolePolicy:RolePolicy") if "kms:Sign" in r["properties"]["policy"])
+    edit_policy(policy, lambda doc: [s.update(Resource=s["Resource"].rsplit("/", 2)[0] + "/*") for s in doc["Statement"] if s["Action"] == "s3:PutObject"])
+
+
 def _obs_001(rs: Resources) -> None:
     del alert_rules(rs)[0]["annotations"]["runbook_url"]
 
@@ -514,6 +541,9 @@ MUTATIONS: dict[str, Callable[[Resources], None]] = {
     "OPS-AWS-015": _aws_015,
     "OPS-AWS-016": _aws_016,
     "OPS-AWS-017": _aws_017,
+    "OPS-AWS-018": _aws_018,
+    "OPS-AWS-019": _aws_019,
+    "OPS-AWS-020": _aws_020,
     "OPS-OBS-001": _obs_001,
     "OPS-OBS-002": _obs_002,
     "OPS-OBS-003": _obs_003,

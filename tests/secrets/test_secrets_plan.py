@@ -227,6 +227,7 @@ def test_initial_database_values_are_secret_and_then_owned_by_rotation(prod_plan
 
     assert names == {
         "ops-hub/prod/supabase/master", "ops-hub/prod/supabase/ops-hub-writer", "ops-hub/prod/supabase/ops-audit-exporter",
+        "ops-hub/prod/supabase/ops-audit-checkpointer",
         "ops-hub/prod/supabase/ops-metrics-writer",
         "ops-hub/prod/supabase/rotator",
     }, "only database secrets are seeded for their rotation (or people) to own"
