@@ -90,9 +90,8 @@ def _report_anchors(result: AnchorCheck, source: str) -> int:
         print(f"  {len(result.checkpoints)} checkpoints under {source}; see docs/runbook.md, \"Audit trail anchors\"")
         return EXIT_BROKEN
     latest = result.latest
-    archived = f", {result.archived} inside detached months (checked by their exports)" if result.archived else ""
     print(f"anchors hold: {len(result.checkpoints)} checkpoints under {source}, signatures valid "
-          f"({', '.join(result.keys)}), each head still in the chain{archived}")
+          f"({', '.join(result.keys)}), each head still in the chain")
     print(f"  latest: {latest.describe()}, {latest.deviation_count} deviations from the expected principals")
     return 0
 

@@ -9,9 +9,8 @@ on Supabase), cannot rewrite those checkpoints. So, for every checkpoint:
 1. its signature must verify over the canonical JSON of its `signed` part, with
    the public key given as a file, or else the KMS public key of the key it names;
 2. its `(chain_seq, row_hash)` must still be in the chain: the seal with that
-   chain_seq has that row_hash, or, for a month detached after its export, the
-   detached partition's last hash (events inside a detached month are checked by
-   `opshub audit verify-export`, and are only counted here).
+   chain_seq has that row_hash (seals are append-only and outlive a month detached
+   after its export, so every checkpoint stays checkable).
 
 The first checkpoint (oldest first) that fails is named. Rows appended after the
 newest checkpoint are not anchored yet: a rewrite of those is caught only once a
@@ -42,13 +41,9 @@ GENESIS_HASH = "00" * 32
 HASHES = {"ECDSA_SHA_256": hashes.SHA256, "ECDSA_SHA_384": hashes.SHA384, "ECDSA_SHA_512": hashes.SHA512}
 DOWNLOAD_THREADS = 16
 
-# Each checkpointed chain_seq: its seal's row_hash (seals outlive a detached month's
-# events), the month's last hash once detached, and where the attached chain starts.
+# Each checkpointed chain_seq and its seal's row_hash.
 ANCHOR_SQL = """
-select s.seq,
-       (select encode(x.row_hash, 'hex') from ops_audit.seals as x where x.chain_seq = s.seq),
-       (select encode(d.last_hash, 'hex') from ops_audit.detached_partitions as d where d.last_seq = s.seq),
-       (select coalesce(max(d.last_seq), 0) from ops_audit.detached_partitions as d)
+select s.seq, (select encode(x.row_hash, 'hex') from ops_audit.seals as x where x.chain_seq = s.seq)
 from unnest(%s::bigint[]) as s(seq)
 """
 
@@ -86,7 +81,6 @@ class Checkpoint:
 class AnchorCheck:
     checkpoints: list[Checkpoint]
     keys: tuple[str, ...]  # where the public keys came from
-    archived: int = 0  # checkpoints inside a detached month, left to the export's verification
     first_failed: Checkpoint | None = None
     reason: str = ""
 
@@ -193,24 +187,21 @@ def bad_signature(checkpoint: Checkpoint, key: ec.EllipticCurvePublicKey) -> str
     return None
 
 
-HELD, ARCHIVED = "held", "archived"
+HELD = "held"
 
 
 def head_statuses(conn: psycopg.Connection, checkpoints: list[Checkpoint]) -> list[str]:
-    """Per checkpoint: HELD, ARCHIVED (inside a detached month, which its export's verification
-    covers), or why the database no longer holds the checkpointed head."""
+    """Per checkpoint: HELD, or why the database no longer holds the checkpointed head."""
     seqs = sorted({c.chain_seq for c in checkpoints})
     with conn.transaction():
         conn.execute("set transaction isolation level repeatable read, read only")
-        found = {seq: (attached, detached, anchor) for seq, attached, detached, anchor in conn.execute(ANCHOR_SQL, (seqs,))}
-    return [_status(c, *found[c.chain_seq]) for c in checkpoints]
+        found = dict(conn.execute(ANCHOR_SQL, (seqs,)).fetchall())
+    return [_status(c, found[c.chain_seq]) for c in checkpoints]
 
 
-def _status(checkpoint: Checkpoint, attached: str | None, detached: str | None, anchor: int) -> str:
+def _status(checkpoint: Checkpoint, sealed: str | None) -> str:
     seq = checkpoint.chain_seq
-    held = GENESIS_HASH if seq == 0 else attached or detached
-    if held is None and seq < anchor:
-        return ARCHIVED
+    held = GENESIS_HASH if seq == 0 else sealed
     if held is None:
         return f"chain_seq {seq} is no longer in the chain (rows removed)"
     if held != checkpoint.row_hash:
@@ -228,9 +219,9 @@ def check_anchors(conn: psycopg.Connection, checkpoints: list[Checkpoint], keys:
             return AnchorCheck(checkpoints, key_sources, first_failed=checkpoint, reason=reason)
     statuses = head_statuses(conn, checkpoints)
     for checkpoint, status in zip(checkpoints, statuses, strict=True):
-        if status not in (HELD, ARCHIVED):
+        if status != HELD:
             return AnchorCheck(checkpoints, key_sources, first_failed=checkpoint, reason=status)
-    return AnchorCheck(checkpoints, key_sources, archived=statuses.count(ARCHIVED))
+    return AnchorCheck(checkpoints, key_sources)
 
 
 def public_keys(checkpoints: list[Checkpoint], key_file: Path | None) -> tuple[dict[str, ec.EllipticCurvePublicKey], tuple[str, ...]]:

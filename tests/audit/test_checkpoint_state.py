@@ -23,6 +23,7 @@ def _state(db: AuditDb) -> dict:
 def test_state_holds_the_chain_head_and_the_principals_around_the_trail(fresh_audit_db: AuditDb) -> None:
     for n in range(3):
         fresh_audit_db.insert(claims_for("auth0|a", "ops-sre"), target=f"T-{n}")
+    fresh_audit_db.seal()
 
     state = _state(fresh_audit_db)
 
@@ -62,9 +63,10 @@ def test_names_are_sorted_in_byte_order(fresh_audit_db: AuditDb) -> None:
 
 def test_the_checkpointer_login_runs_it_and_reads_nothing_of_the_trail(shared_audit_db: AuditDb) -> None:
     shared_audit_db.insert(claims_for("auth0|a", "ops-sre"))
+    shared_audit_db.seal()
     with shared_audit_db.login(CHECKPOINTER, LOGIN_PASSWORD) as conn:
         assert conn.execute(STATE).fetchone()[0]["chain_seq"] >= 1
-        for table in ("ops_audit.events", "ops_audit.chain_head", "ops_audit.settings", "ops_audit.detached_partitions"):
+        for table in ("ops_audit.events", "ops_audit.seals", "ops_audit.chain_head", "ops_audit.settings", "ops_audit.detached_partitions"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
                 conn.execute(f"select * from {table}")
         with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.postgres
 def _events(db: AuditDb, count: int) -> None:
     for i in range(count):
         db.insert(claims_for(f"auth0|user-{i % 3}", "ops-sre"), target=f"INC-{i}")
+    db.seal()
 
 
 def _stored(archive: Archive, key: str) -> dict:

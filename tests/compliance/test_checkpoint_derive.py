@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from infra.derive import compliance
-from infra.derive.compliance import checkpoint_expected, checkpoint_schedule, compliance_identities
+from infra.derive.compliance import checkpoint_expected, checkpoint_schedule, compliance_identities, compliance_jobs
 from infra.errors import ModelError
 from infra.lambdas import audit_checkpoint
 from infra.model.access import parse_model
@@ -63,7 +63,7 @@ def test_every_job_identity_must_be_in_the_model(access_model_data: dict) -> Non
     data["identities"] = [i for i in data["identities"] if i["name"] != "audit-checkpoint-job"]
 
     with pytest.raises(ModelError, match="identity 'audit-checkpoint-job': the compliance jobs run as it"):
-        compliance_identities(parse_model(data, "test model"))
+        compliance_identities(parse_model(data, "test model"), compliance_jobs(60))
 
 
 def test_the_lambda_and_the_declarations_agree() -> None:

@@ -24,29 +24,37 @@ ANCHORS = "s3://ops-hub-test-compliance-123456789012/audit-checkpoints/"
 # (the tamper helpers of tests/audit/test_chain.py, done by the owner instead of a superuser).
 CONSISTENT_REWRITE = """
 alter table ops_audit.events disable trigger user;
-update ops_audit.events set payload = '{"rewritten": true}' where chain_seq = %(seq)s;
+alter table ops_audit.seals disable trigger user;
+update ops_audit.events set payload = '{"rewritten": true}'
+where id = (select event_id from ops_audit.seals where chain_seq = %(seq)s);
 do $$
 declare
-    e    record;
-    prev bytea := (select row_hash from ops_audit.events where chain_seq = %(seq)s - 1);
+    s    record;
+    prev bytea := coalesce((select row_hash from ops_audit.seals where chain_seq = %(seq)s - 1),
+                           decode(repeat('00', 32), 'hex'));
 begin
-    for e in select * from ops_audit.events where chain_seq >= %(seq)s order by chain_seq loop
-        prev := ops_audit.event_digest(prev, e.chain_seq, e.id, e.occurred_at, e.actor_sub, e.actor_roles, e.action, e.target, e.payload);
-        update ops_audit.events set prev_hash = coalesce((select row_hash from ops_audit.events where chain_seq = e.chain_seq - 1),
-                                                         decode(repeat('00', 32), 'hex')),
-                                    row_hash = prev
-        where chain_seq = e.chain_seq;
+    for s in select x.chain_seq, e.* from ops_audit.seals as x join ops_audit.events as e on e.id = x.event_id
+             where x.chain_seq >= %(seq)s order by x.chain_seq loop
+        update ops_audit.seals
+        set prev_hash = prev,
+            row_hash = ops_audit.event_digest(prev, s.chain_seq, s.id, s.occurred_at, s.actor_sub, s.actor_roles,
+                                              s.action, s.target, s.payload)
+        where chain_seq = s.chain_seq
+        returning row_hash into prev;
     end loop;
     update ops_audit.chain_head set last_hash = prev where singleton;
 end
 $$;
+alter table ops_audit.seals enable trigger user;
 alter table ops_audit.events enable trigger user;
 """
 
 
 def _events(db: AuditDb, count: int) -> None:
+    """`count` events, sealed (as the sealer job would before the next checkpoint)."""
     for i in range(count):
         db.insert(claims_for(f"auth0|user-{i % 2}", "ops-sre"), target=f"INC-{i}")
+    db.seal()
 
 
 def _verify(db: AuditDb, capsys, *extra: str) -> tuple[int, str, str]:
@@ -117,9 +125,10 @@ def test_a_rewrite_after_the_last_checkpoint_is_caught_by_the_next_one(anchored,
 def test_rows_removed_from_the_end_are_named(anchored, audit_db: AuditDb, capsys) -> None:
     with audit_db.superuser() as conn:
         conn.execute("set session_replication_role = replica")
-        conn.execute("delete from ops_audit.events where chain_seq > 9")
+        conn.execute("delete from ops_audit.events where id in (select event_id from ops_audit.seals where chain_seq > 9)")
+        conn.execute("delete from ops_audit.seals where chain_seq > 9")
         conn.execute("update ops_audit.chain_head set last_seq = 9, last_hash = "
-                     "(select row_hash from ops_audit.events where chain_seq = 9)")
+                     "(select row_hash from ops_audit.seals where chain_seq = 9)")
 
     code, out, _ = _verify(audit_db, capsys, "--anchors", ANCHORS)
 
@@ -160,18 +169,18 @@ def test_a_checkpoint_signed_by_another_key_fails(anchored, archive: Archive, au
     assert code == 1 and "its signature does not verify" in out and anchored[0]["key"].rsplit("/", 1)[1] in out
 
 
-def test_checkpoints_inside_a_detached_month_are_left_to_its_export(anchored, audit_db: AuditDb, capsys) -> None:
-    """After the month's export, the owner detaches it (ops_audit.detach_partition): the last checkpoint's
-    head is the detached month's last hash, the earlier one lies inside the month."""
+def test_checkpoints_stay_checkable_after_their_month_is_detached(anchored, audit_db: AuditDb, capsys) -> None:
+    """After the month's export, the owner detaches it (ops_audit.detach_partition): the seals outlive the
+    month's events, so both checkpoints are still checked against the chain."""
     with audit_db.login(ADMIN_USER, ADMIN_PASSWORD) as conn:
-        rows, last_hash = conn.execute("select count(*), (select row_hash from ops_audit.events where chain_seq = 13) from ops_audit.events").fetchone()
+        rows, last_hash = conn.execute("select count(*), (select row_hash from ops_audit.seals where chain_seq = 13) from ops_audit.events").fetchone()
         conn.execute("call ops_audit.detach_partition(now()::date, %s, %s)", (rows, last_hash))
 
     code, out, _ = _verify(audit_db, capsys, "--anchors", ANCHORS)
 
     assert code == 0, out
     assert "ops_audit chain intact: 0 events" in out
-    assert "1 inside detached months (checked by their exports)" in out
+    assert "anchors hold: 2 checkpoints" in out and "each head still in the chain" in out
 
 
 @pytest.mark.parametrize(

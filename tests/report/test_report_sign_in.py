@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from infra.config import StackConfig
-from infra.derive.compliance import COMPLIANCE_JOBS
+from infra.derive.compliance import compliance_jobs
 from infra.model.access import AccessModel
 from infra.report.access import report_for
 from infra.report.revision import migration_sql
@@ -22,10 +22,10 @@ def test_the_report_shows_the_ops_application_and_the_connections_feeding_it(pro
     assert list(app["user_grants"]) == [prod_config.api_identifier]
 
 
-def test_the_report_shows_exactly_the_jobs_as_archive_writers(prod_report: dict) -> None:
+def test_the_report_shows_exactly_the_jobs_as_archive_writers(prod_report: dict, prod_config: StackConfig) -> None:
     (archive,) = prod_report["sign_in"]["archives"]
 
-    assert archive["writers"] == sorted(f"{job.identity}-prod" for job in COMPLIANCE_JOBS)
+    assert archive["writers"] == sorted(f"{job.identity}-prod" for job in compliance_jobs(prod_config.audit_checkpoint_minutes))
     assert archive["other_principals"] == 0
 
 
