@@ -13,12 +13,13 @@ BYTECODE = $(BIN)/python -m compileall -q infra dashboards
 
 .PHONY: plan test bench venv system clean lambda-layer policy-test docs-check
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-opa.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || scripts/system-packages.sh python3-venv
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --ignore-requires-python --require-hashes -r requirements-opa.txt
 	@$(BYTECODE)
 	@touch $@
 
@@ -45,23 +46,28 @@ docs-check: $(STAMP)
 	$(BIN)/opshub docs --check
 	$(BIN)/python -m pytest -q tests/test_docs_commands.py tests/test_generated.py
 
-## Just the policy pack's tests: fixtures in both Rego engines, the prod plan and its mutations.
+## Just the policy pack's tests: fixtures in regorus and real OPA, the prod plan and its mutations.
 policy-test: $(STAMP)
-	$(BIN)/python -m pytest tests/policies -q
+	$(BIN)/python -m pytest tests/policies -q -n 2
 
 ## Benchmarks; results go to docs/benchmarks.md.
 bench: $(STAMP) $(SYSTEM_STAMP)
 	@$(BYTECODE)
 	$(BIN)/python -m benchmarks
 
-## psycopg for the rotation Lambda (python3.12, x86_64), pinned as in pyproject.toml; run before `pulumi up`.
+## psycopg and cryptography for the rotation, export and review Lambdas (python3.12, x86_64), pinned as in pyproject.toml; run before `pulumi up`.
 ## No bytecode: this machine's Python would compile for itself, and the layer's hash would differ per machine.
 LAYER_DIR := build/lambda-layer/psycopg
-PSYCOPG_PIN = $(shell grep -o '"psycopg\[binary\]==[^"]*"' pyproject.toml | tr -d '"')
+LAYER_PINS = $(shell grep -o -E '"(psycopg\[binary\]|cryptography)==[^"]*"' pyproject.toml | tr -d '"')
+## The metrics job's other dependencies (infra/components/metrics.py), pinned as in pyproject.toml.
+METRICS_LAYER_DIR := build/lambda-layer/metrics
+METRICS_PINS = $(shell grep -o -E '"(urllib3|jsonschema|pydantic|PyYAML)==[^"]*"' pyproject.toml | tr -d '"')
 lambda-layer: $(STAMP)
-	rm -rf $(LAYER_DIR)
+	rm -rf $(LAYER_DIR) $(METRICS_LAYER_DIR)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-compile --target $(LAYER_DIR)/python \
-		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 --only-binary=:all: '$(PSYCOPG_PIN)'
+		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 --only-binary=:all: $(foreach pin,$(LAYER_PINS),'$(pin)')
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-compile --target $(METRICS_LAYER_DIR)/python \
+		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 --only-binary=:all: $(METRICS_PINS)
 
 clean:
 	rm -rf build .pytest_cache

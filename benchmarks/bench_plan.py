@@ -12,15 +12,13 @@ alike rather than on whichever happened to run then.
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from benchmarks.common import Result
+from benchmarks.common import Result, run_measured
 
 TITLE = "Offline plan (`opshub plan --stack prod`)"
 ROUNDS = 9
@@ -33,24 +31,12 @@ USED_SDK_MODULES = (
 PLAN_WITH_DEFAULT_COLLECTOR = "import sys; from infra.cli.main import main; sys.exit(main(sys.argv[1:]))"
 
 
-def _run(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (KiB) of one run of `command`."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise subprocess.CalledProcessError(code, command)
-    return seconds, usage.ru_maxrss
-
-
 def _medians(commands: dict[str, list[str]]) -> dict[str, tuple[float, int]]:
     """Median wall seconds and median peak memory of each command over interleaved rounds."""
     runs: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
     for _ in range(ROUNDS):
         for name, command in commands.items():
-            runs[name].append(_run(command))
+            runs[name].append(run_measured(command))
     return {
         name: (statistics.median(s for s, _ in values), int(statistics.median(m for _, m in values)))
         for name, values in runs.items()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import subprocess
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -56,3 +58,15 @@ def render(sections: dict[str, dict]) -> str:
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def run_measured(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (KiB) of one run of `command`, which must exit 0."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise subprocess.CalledProcessError(code, command)
+    return seconds, usage.ru_maxrss

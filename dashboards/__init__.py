@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dashboards import audit, integrations, overview, slo
+from dashboards import audit, engineering_metrics, integrations, overview, slo
 from dashboards.common import to_json
+from infra.model.metrics import MetricsCatalogue
 from infra.model.observability import Catalogue
 
 MODULES: tuple[ModuleType, ...] = (overview, slo, integrations, audit)
@@ -18,3 +19,8 @@ MODULES: tuple[ModuleType, ...] = (overview, slo, integrations, audit)
 def render_all(catalogue: Catalogue) -> dict[str, str]:
     """Dashboard uid -> the dashboard's JSON."""
     return {module.UID: to_json(module.build(catalogue)) for module in MODULES}
+
+
+def engineering_metrics_json(catalogue: MetricsCatalogue) -> str:
+    """The "Engineering metrics" dashboard (a SQL datasource, deployed by EngineeringMetrics)."""
+    return to_json(engineering_metrics.build(catalogue))

@@ -7,11 +7,13 @@ names each offending key, the expected form and the value found.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 import pulumi
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from infra.errors import ConfigError, did_you_mean
 from infra.yamlio import load_yaml_mapping
@@ -32,6 +34,73 @@ def _https_url(value: str) -> str:
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
 Hostname = Annotated[str, Field(pattern=HOSTNAME)]
 NonEmpty = Annotated[str, Field(min_length=1, pattern=r"\S")]
+
+# Auth0 session lifetimes of the operators' tenant: defaults fit an admin tool (Auth0's own
+# defaults are 72 h idle and 168 h absolute); the maxima bound what a stack may configure.
+SESSION_IDLE_HOURS = (1, 12)
+SESSION_ABSOLUTE_HOURS = (1, 24)
+# Grants the /ops application may use: Authorization Code (with PKCE, as a SPA) and, optionally,
+# rotating refresh tokens. Never implicit or password.
+OPS_GRANT_TYPES = ("authorization_code", "refresh_token")
+IAM_ROLE_ARN = r"^arn:aws:iam::(\d{12}):role/[A-Za-z0-9_+=,.@/-]+$"
+
+
+def _hours_within(bounds: tuple[int, int]) -> AfterValidator:
+    low, high = bounds
+
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            msg = f"expected whole hours from {low} to {high}"
+            raise ValueError(msg)
+        return value
+
+    return AfterValidator(check)
+
+
+def _json_list(value: object) -> object:
+    """The engine passes a structured setting as its JSON text; the stack file as a YAML list."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _login_url(value: str) -> str:
+    """An exact https URL Auth0 redirects to: no wildcard, no fragment."""
+    value = _https_url(value)
+    if "*" in value or "#" in value:
+        msg = "expected an exact https:// URL without wildcards or fragments"
+        raise ValueError(msg)
+    return value
+
+
+def _web_origin(value: str) -> str:
+    value = _https_url(value)
+    if "/" in value[len("https://") :] or "*" in value:
+        msg = "expected an https:// origin (scheme and host, no path or wildcard)"
+        raise ValueError(msg)
+    return value
+
+
+def _grant_type(value: str) -> str:
+    if value not in OPS_GRANT_TYPES:
+        msg = f"grant type {value!r} is not allowed; allowed: {', '.join(OPS_GRANT_TYPES)}"
+        raise ValueError(msg)
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        msg = "each value may appear once"
+        raise ValueError(msg)
+    return values
+
+
+UrlList = Annotated[list[Annotated[str, AfterValidator(_login_url)]], BeforeValidator(_json_list), Field(min_length=1), AfterValidator(_unique)]
+OriginList = Annotated[list[Annotated[str, AfterValidator(_web_origin)]], BeforeValidator(_json_list), Field(min_length=1), AfterValidator(_unique)]
+GrantTypes = Annotated[list[Annotated[str, AfterValidator(_grant_type)]], BeforeValidator(_json_list), AfterValidator(_unique)]
 
 
 class StackConfig(BaseModel):
@@ -57,9 +126,30 @@ class StackConfig(BaseModel):
     grafana_prometheus_datasource_uid: str = Field(
         alias="opshub:grafanaPrometheusDatasourceUid", pattern=r"^[A-Za-z0-9_-]{1,40}$"
     )
+    # Grafana's PostgreSQL datasource on Supabase (a login in ops_metrics_reader): the metrics dashboard and freshness rule.
+    grafana_metrics_datasource_uid: str = Field(alias="opshub:grafanaMetricsDatasourceUid", pattern=r"^[A-Za-z0-9_-]{1,40}$")
     pagerduty_team: NonEmpty = Field(alias="opshub:pagerdutyTeam")
     slack_channel: str = Field(alias="opshub:slackChannel", pattern=r"^#[a-z0-9_-]{1,80}$")
     secret_alarm_email: str = Field(alias="opshub:secretAlarmEmail", pattern=r"^[^@\s]+@([a-z0-9-]+\.)+[a-z]{2,63}$")
+    # The role `pulumi up` runs as (CI's OIDC role): the only principal besides a secret's readers
+    # that may read the secrets whose value Pulumi stores and reads back (docs/runbook.md).
+    deploy_role_arn: str = Field(alias="opshub:deployRoleArn", pattern=IAM_ROLE_ARN)
+    # Whether this stack owns the Auth0 tenant's singletons (Tenant, AttackProtection): true for a
+    # dedicated workforce tenant (docs/adr/0006-auth0-tenant-ownership.md).
+    auth0_tenant_owned: bool = Field(alias="opshub:auth0TenantOwned")
+    session_idle_hours: Annotated[int, _hours_within(SESSION_IDLE_HOURS)] = Field(alias="opshub:sessionIdleHours", default=8)
+    session_absolute_hours: Annotated[int, _hours_within(SESSION_ABSOLUTE_HOURS)] = Field(
+        alias="opshub:sessionAbsoluteHours", default=24
+    )
+    # The /ops application operators sign in with: where Auth0 may send them back.
+    ops_callback_urls: UrlList = Field(alias="opshub:opsCallbackUrls")
+    ops_logout_urls: UrlList = Field(alias="opshub:opsLogoutUrls")
+    ops_web_origins: OriginList = Field(alias="opshub:opsWebOrigins")
+    ops_grant_types: GrantTypes = Field(alias="opshub:opsGrantTypes", default=["authorization_code"])
+    # How often the checkpoint job anchors the ops_audit chain head: a rewrite of
+    # anchored rows is caught within this interval. At most 12 hours, so that two
+    # missed runs still fit the one-day window of the CloudWatch alarm that notices them.
+    audit_checkpoint_minutes: int = Field(alias="opshub:auditCheckpointMinutes", default=60, ge=5, le=720)
 
     @property
     def roles_claim(self) -> str:
@@ -86,7 +176,7 @@ KNOWN_KEYS = frozenset(f.alias for f in StackConfig.model_fields.values()) | SEC
 # Namespaces a stack file may use besides `opshub:`: the engine's own and those of the
 # providers the program declares (infra/components/providers.py; tests/test_config.py keeps
 # this equal to the plan's provider packages). Anything else is a typo Pulumi would ignore.
-PROVIDER_NAMESPACES = ("aws", "auth0", "grafana", "pagerduty", "postgresql", "random")
+PROVIDER_NAMESPACES = ("aws", "auth0", "grafana", "pagerduty", "postgresql", "random", "tls")
 ENGINE_NAMESPACE = "pulumi"
 
 
@@ -151,9 +241,30 @@ def parse_stack_config(raw: dict, source: str) -> StackConfig:
         config = StackConfig.model_validate(ours)
     except ValidationError as exc:
         raise ConfigError(source, misplaced + secrets_in_plain + _problems(exc, ours)) from None
-    if misplaced or secrets_in_plain:
-        raise ConfigError(source, misplaced + secrets_in_plain)
+    problems = misplaced + secrets_in_plain + _inconsistencies(config)
+    if problems:
+        raise ConfigError(source, problems)
     return config
+
+
+def _inconsistencies(config: StackConfig) -> list[str]:
+    """What no single setting's type can say: settings that must agree with each other."""
+    problems = []
+    account = re.match(IAM_ROLE_ARN, config.deploy_role_arn)
+    if account and account.group(1) != config.aws_account_id:
+        problems.append(
+            f"opshub:deployRoleArn: must be a role in opshub:awsAccountId {config.aws_account_id}; found {config.deploy_role_arn!r}"
+        )
+    if config.session_idle_hours > config.session_absolute_hours:
+        problems.append(
+            f"opshub:sessionIdleHours: must not exceed opshub:sessionAbsoluteHours ({config.session_absolute_hours}); "
+            f"found {config.session_idle_hours}"
+        )
+    if "authorization_code" not in config.ops_grant_types:
+        problems.append(
+            f"opshub:opsGrantTypes: must include authorization_code, the way operators sign in; found {config.ops_grant_types}"
+        )
+    return problems
 
 
 def stack_file(stack: str, root: Path = REPO_ROOT) -> Path:

@@ -56,14 +56,23 @@ class ModelError(UsageError):
     """The access model breaks a schema rule or an invariant."""
 
 
+def _item_label(node: object) -> str | None:
+    """How a list item names itself: its `name`, or a route's method and path."""
+    if not isinstance(node, dict):
+        return None
+    if node.get("name"):
+        return str(node["name"])
+    return f"{node['method']} {node['path']}" if node.get("method") and node.get("path") else None
+
+
 def _locate(data: object, loc: tuple[int | str, ...]) -> str:
-    """Render a pydantic location, naming list items by their `name` when they have one."""
+    """Render a pydantic location, naming list items by their `name` (routes by method and path)."""
     parts: list[str] = []
     node = data
     for step in loc:
         if isinstance(step, int):
             node = node[step] if isinstance(node, list) and step < len(node) else None
-            label = node.get("name") if isinstance(node, dict) else None
+            label = _item_label(node)
             parts.append(f"[{step}]" + (f" ({label})" if label else ""))
         else:
             node = node.get(step) if isinstance(node, dict) else None

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from infra.actions_file import generators as actions_generators
 from infra.alerting_files import generators as alerting_generators
 from infra.config import REPO_ROOT
 from infra.model.access import load_model
 from infra.model.doc import render_access_model_doc, render_onboarding_doc
+from infra.model.metrics import load_catalogue as load_metrics_catalogue
+from infra.model.metrics import render_metrics_doc
 from infra.policy.generate import generators as policy_generators
 from infra.secrets_files import generators as secrets_generators
 
@@ -27,10 +30,16 @@ def _onboarding_doc() -> str:
     return HEADER.format(source="infra/model/access.yaml") + render_onboarding_doc(load_model())
 
 
+def _metrics_doc() -> str:
+    catalogue = load_metrics_catalogue(permissions=frozenset(p.name for p in load_model().permissions))
+    return HEADER.format(source="infra/model/metrics.yaml") + render_metrics_doc(catalogue)
+
+
 # Relative path -> function returning the file's full text.
 GENERATORS: dict[str, Callable[[], str]] = {
     "docs/access-model.md": _access_model_doc,
     "docs/onboarding.md": _onboarding_doc,
+    "docs/metrics.md": _metrics_doc,
 }
 # SLO rule files, the Alertmanager routing and docs/alert-routing.md (infra/alerting_files.py).
 GENERATORS.update(alerting_generators())
@@ -38,6 +47,8 @@ GENERATORS.update(alerting_generators())
 GENERATORS.update(policy_generators())
 # The rotation schedule block of docs/runbook.md (infra/secrets_files.py).
 GENERATORS.update(secrets_generators())
+# The /ops action catalogue, docs/ops-actions.md (infra/actions_file.py).
+GENERATORS.update(actions_generators())
 
 
 def stale(root: Path = REPO_ROOT) -> list[str]:

@@ -1,7 +1,8 @@
 """Everything a stack's program is built from, read and checked in one pass.
 
 `load_inputs(stack)` reads the stack config (`Pulumi.<stack>.yaml`), the access
-model, the approved assignments and the SLO catalogue, and reports the
+model, the approved assignments, the SLO catalogue, the metrics catalogue and
+Supabase's platform principals, and reports the
 problems of all of them together (exit 2), so one run lists everything to fix.
 Checks that need a file which did not load are skipped, never guessed.
 
@@ -27,10 +28,12 @@ from pydantic import ValidationError
 
 from infra.config import REPO_ROOT, StackConfig, parse_stack_config, read_stack_file, stack_file
 from infra.errors import ModelError, UsageError, describe_validation_error, raise_all
-from infra.model import access, assignments as approvals, observability
+from infra.model import access, assignments as approvals, metrics, observability, platform
 from infra.model.access import AccessModel, validate_model
 from infra.model.assignments import Assignments, AssignmentsError, assignment_problems, assignments_schema
+from infra.model.metrics import MetricsCatalogue
 from infra.model.observability import Catalogue
+from infra.model.platform import Platform
 from infra.provenance import canonical_sha256, git_revision
 from infra.yamlio import load_yaml_mapping
 
@@ -40,6 +43,8 @@ T = TypeVar("T")
 MODEL_PATH = access.DEFAULT_MODEL_PATH
 ASSIGNMENTS_PATH = approvals.DEFAULT_ASSIGNMENTS_PATH
 ALERTS_DIR = observability.ALERTS_DIR
+METRICS_PATH = metrics.DEFAULT_CATALOGUE_PATH
+PLATFORM_PATH = platform.DEFAULT_PLATFORM_PATH
 
 STAMP_VERSION = 1
 
@@ -53,6 +58,8 @@ class ProgramInputs:
     assignments_data: dict[str, Any]
     assignments: Assignments
     catalogue: Catalogue
+    metrics: MetricsCatalogue
+    platform: Platform
     # Lenient only: invariant violations kept for a diff, as (file relative to the repo, problem).
     problems: tuple[tuple[str, str], ...] = field(default=())
 
@@ -67,11 +74,15 @@ class ProgramInputs:
             "model_sha256": canonical_sha256(self.model_data),
             "assignments_sha256": canonical_sha256(self.assignments_data),
             "config_sha256": canonical_sha256(self.config_data()),
+            "platform_sha256": canonical_sha256(self.platform_data()),
         }
 
     def config_data(self) -> dict[str, Any]:
         """The validated settings by their config keys, as the program used them."""
         return self.config.model_dump(mode="json", by_alias=True)
+
+    def platform_data(self) -> dict[str, Any]:
+        return self.platform.model_dump(mode="json")
 
     def embedded(self) -> dict[str, Any]:
         """What the plan carries so that its report never reads the checkout's files."""
@@ -79,6 +90,7 @@ class ProgramInputs:
             "access_model": self.model_data,
             "assignments": self.assignments_data,
             "config": self.config_data(),
+            "platform": self.platform_data(),
             "problems": [{"source": source, "message": message} for source, message in self.problems],
         }
 
@@ -153,5 +165,10 @@ def load_inputs(
         problems = assignment_problems(assigned, model)
         _attempt(errors, lambda: _checked(problems, AssignmentsError, ASSIGNMENTS_PATH, lenient, kept))
     catalogue = _attempt(errors, lambda: observability.load_catalogue(ALERTS_DIR))
+    permissions = frozenset(model.permission_by_name) if model is not None else None
+    metrics_catalogue = _attempt(errors, lambda: metrics.load_catalogue(METRICS_PATH, permissions))
+    principals = _attempt(errors, lambda: platform.load_platform(PLATFORM_PATH))
     raise_all(errors)
-    return ProgramInputs(stack, settings, model_data, model, assignments_data, assigned, catalogue, tuple(kept))  # type: ignore[arg-type]
+    return ProgramInputs(
+        stack, settings, model_data, model, assignments_data, assigned, catalogue, metrics_catalogue, principals, tuple(kept)
+    )  # type: ignore[arg-type]

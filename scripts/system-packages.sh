@@ -19,6 +19,9 @@ test_packages=(
   postgresql-15-pgtap    # pgTAP for the RLS tests
   postgresql-15-cron     # pg_cron, preloaded by the test clusters: the job that keeps ops_audit partitions ahead
   libtap-parser-sourcehandler-pgtap-perl # pg_prove (only a Recommends of postgresql-15-pgtap)
+  postgresql-server-dev-15 # PGXS: the test clusters build their pg-safeupdate stand-in (tests/support/safeupdate)
+  gcc                    # compiles that stand-in
+  make                   # runs its PGXS build
   prometheus             # promtool: check and unit-test the generated rules
   prometheus-alertmanager # amtool: check the routing tree
   chromium               # headless rendering test of the access report

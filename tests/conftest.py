@@ -17,7 +17,7 @@ import yaml
 
 import infra.inputs
 from infra.cli.main import main
-from infra.config import REPO_ROOT, StackSecrets, config_from_pulumi
+from infra.config import REPO_ROOT, StackConfig, StackSecrets, config_from_pulumi, load_stack_config
 from infra.model.access import AccessModel, load_model, parse_model
 from infra.model.assignments import DEFAULT_ASSIGNMENTS_PATH, parse_assignments
 from infra.offline.plan import Plan, run_plan
@@ -33,6 +33,12 @@ def access_model() -> AccessModel:
 def access_model_data() -> dict:
     """The raw access model, for tests that derive a changed copy."""
     return yaml.safe_load((REPO_ROOT / "infra/model/access.yaml").read_text())
+
+
+@pytest.fixture(scope="session")
+def prod_config() -> StackConfig:
+    """The committed prod stack's typed settings."""
+    return load_stack_config(REPO_ROOT / "Pulumi.prod.yaml")
 
 
 @pytest.fixture(scope="session")

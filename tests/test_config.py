@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from infra.cli.main import main
-from infra.config import SECRET_KEYS, KNOWN_KEYS, load_stack_config, stack_file
+from infra.config import SECRET_KEYS, KNOWN_KEYS, load_stack_config, parse_stack_config, stack_file
 from infra.errors import ConfigError
 
 
@@ -45,6 +45,25 @@ BAD_SETTINGS = [
     BadSetting("no-namespace", "region", "eu-central-1", "a setting needs a namespace, e.g. opshub:region"),
     BadSetting("secret-in-plain", "opshub:grafanaAuth", "glsa_plaintext", "must be set with `pulumi config set --secret"),
     BadSetting("boolean-for-string", "opshub:pagerdutyTeam", True, "found True, which YAML reads as a boolean: quote it"),
+    BadSetting("session-idle-over-maximum", "opshub:sessionIdleHours", 72, "expected whole hours from 1 to 12"),
+    BadSetting("session-absolute-over-maximum", "opshub:sessionAbsoluteHours", 168, "expected whole hours from 1 to 24"),
+    BadSetting("session-absolute-zero", "opshub:sessionAbsoluteHours", 0, "expected whole hours from 1 to 24"),
+    BadSetting("http-callback", "opshub:opsCallbackUrls", ["http://ops.clarivum.com/ops/callback"], "https:// URL"),
+    BadSetting("wildcard-callback", "opshub:opsCallbackUrls", ["https://*.clarivum.com/ops/callback"], "without wildcards"),
+    BadSetting("no-callback", "opshub:opsCallbackUrls", [], "at least 1 item"),
+    BadSetting("http-logout", "opshub:opsLogoutUrls", ["http://ops.clarivum.com/ops"], "https:// URL"),
+    BadSetting("origin-with-path", "opshub:opsWebOrigins", ["https://ops.clarivum.com/ops"], "no path or wildcard"),
+    BadSetting("implicit-grant", "opshub:opsGrantTypes", ["authorization_code", "implicit"],
+               "grant type 'implicit' is not allowed; allowed: authorization_code, refresh_token"),
+    BadSetting("password-grant", "opshub:opsGrantTypes", ["password"], "grant type 'password' is not allowed"),
+    BadSetting("tenant-ownership-unsaid", "opshub:auth0TenantOwned", None, "required setting is missing"),
+    BadSetting("tenant-ownership-not-boolean", "opshub:auth0TenantOwned", "perhaps", "valid boolean"),
+    BadSetting("deploy-role-not-a-role", "opshub:deployRoleArn", "arn:aws:iam::210987654321:user/deployer", "expected the form"),
+    BadSetting("deploy-role-other-account", "opshub:deployRoleArn", "arn:aws:iam::123456789012:role/deploy",
+               "must be a role in opshub:awsAccountId 210987654321"),
+    BadSetting("refresh-only", "opshub:opsGrantTypes", ["refresh_token"], "must include authorization_code"),
+    BadSetting("checkpoints-too-often", "opshub:auditCheckpointMinutes", 4, "greater than or equal to 5"),
+    BadSetting("checkpoints-too-rare", "opshub:auditCheckpointMinutes", 721, "less than or equal to 720"),
 ]
 
 
@@ -73,6 +92,28 @@ def test_bad_setting_names_the_key(case: BadSetting, stack_root: Path) -> None:
     problems = [p for p in raised.value.problems if p.startswith(f"{case.key}:")]
     assert problems, f"no problem names {case.key}: {raised.value.problems}"
     assert case.expect in problems[0], problems[0]
+
+
+def test_an_idle_session_longer_than_the_absolute_one_is_refused(stack_root: Path) -> None:
+    settings = committed_settings(stack_root)
+    settings["opshub:sessionAbsoluteHours"] = 4
+    path = write_stack(stack_root, settings)
+
+    with pytest.raises(ConfigError) as raised:
+        load_stack_config(path)
+
+    assert raised.value.problems == ["opshub:sessionIdleHours: must not exceed opshub:sessionAbsoluteHours (4); found 8"]
+
+
+def test_engine_passes_lists_as_json_text() -> None:
+    """`pulumi up` hands a structured setting to the program as its JSON text (pulumi.runtime.get_config)."""
+    raw = dict(yaml.safe_load(stack_file("prod").read_text())["config"])
+    raw["opshub:opsCallbackUrls"] = '["https://ops.clarivum.com/ops/callback"]'
+    raw["opshub:auth0TenantOwned"] = "false"
+    raw["opshub:sessionIdleHours"] = "4"
+    config = parse_stack_config(raw, "engine")
+    assert config.ops_callback_urls == ["https://ops.clarivum.com/ops/callback"]
+    assert config.auth0_tenant_owned is False and config.session_idle_hours == 4
 
 
 def test_every_problem_is_listed_at_once(stack_root: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
+import pulumiverse_grafana as grafana
 import pytest
 
 from infra.cli.main import main
@@ -56,11 +57,37 @@ def test_every_secret_setting_reaches_its_provider_as_a_secret(prod_plan: Plan) 
 
 def test_resources_name_their_explicit_provider(prod_plan: Plan) -> None:
     """Dynamic resources are exempt: their provider travels pickled in the `__provider` input."""
-    exempt = ("pulumi:providers:", "pulumi-python:dynamic")
-    unprovided = [
-        r["urn"] for r in prod_plan.resources if r["custom"] and not r["type"].startswith(exempt) and not r["provider"]
+    on_default = [
+        r["urn"]
+        for r in prod_plan.resources
+        if r["provider"].get("name", "").startswith("default") and not r["type"].startswith("pulumi-python:dynamic")
     ]
-    assert unprovided == [], "every resource uses an explicit provider, so its settings are on record"
+    assert on_default == [], "every resource uses an explicit provider, so its settings are on record"
+
+
+def test_a_resource_without_a_provider_gets_the_default_one_as_the_engine_assigns_it() -> None:
+    """pulumi pkg/resource/deploy/source_eval.go: a custom resource without a provider reference gets
+    `pulumi:providers:<package>::default_<version>`, registered with the package's config; a dynamic
+    resource, which sends no version, gets `pulumi:providers:pulumi-python::default`."""
+
+    def program() -> None:
+        aws.sns.Topic("stray-topic")
+
+    stray = run_plan("prod", program=program)
+    provider, topic = stray.resources
+    assert (provider["type"], provider["name"]) == ("pulumi:providers:aws", "default_7_51_1")
+    assert provider["properties"]["region"] == "eu-central-1" and provider["properties"]["version"] == "7.51.1"
+    assert topic["provider"]["urn"] == provider["urn"] == "urn:pulumi:prod::opshub::pulumi:providers:aws::default_7_51_1"
+
+
+def test_the_migrations_resource_is_on_the_default_dynamic_provider(prod_plan: Plan) -> None:
+    (migrations,) = [r for r in prod_plan.resources if r["type"].startswith("pulumi-python:dynamic")]
+    assert migrations["provider"] == {
+        "type": "pulumi:providers:pulumi-python",
+        "name": "default",
+        "urn": "urn:pulumi:prod::opshub::pulumi:providers:pulumi-python::default",
+        "properties": {},
+    }
 
 
 def test_an_unknown_input_fails_loudly_naming_resource_and_property() -> None:
@@ -95,7 +122,7 @@ def test_runs_do_not_leak_into_each_other(prod_plan: Plan) -> None:
     stray = run_plan("prod", program=extra_program)
     again = run_plan("prod")
 
-    assert [r["name"] for r in stray.resources] == ["stray-topic"]
+    assert [r["name"] for r in stray.resources] == ["default_7_51_1", "stray-topic"], "the topic and its default provider"
     assert [r["urn"] for r in again.resources] == [r["urn"] for r in prod_plan.resources]
 
 
@@ -123,7 +150,8 @@ def test_cli_writes_resources_json_into_an_existing_empty_dir(tmp_path: Path, ca
     assert document["stack"] == "prod"
     assert len(document["resources"]) > 0
     assert "offline plan of stack 'prod'" in printed
-    assert sorted(p.name for p in out.iterdir()) == ["resources.json"], "no temp files are left behind"
+    assert sorted(p.name for p in out.iterdir()) == ["ops-actions.json", "resources.json"], "no temp files are left behind"
+    assert "ops-actions.json" in printed
 
 
 def test_cli_refuses_a_file_as_out_dir(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -136,3 +164,20 @@ def test_cli_refuses_a_file_as_out_dir(tmp_path: Path, capsys: pytest.CaptureFix
     assert "must be a directory" in capsys.readouterr().err
     assert target.read_text() == "keep me"
 
+
+
+def test_a_nested_secret_is_recorded_where_the_program_put_it() -> None:
+    """The SDK sends the secret marker where Output.secret sits (pulumi/runtime/rpc.py
+    serialize_property); only its own deserializer lifts it to the enclosing list
+    (deserialize_property), which the engine never does. The plan records the wire."""
+
+    def program() -> None:
+        grafana.alerting.ContactPoint(
+            "cp",
+            name="cp",
+            pagerduties=[grafana.alerting.ContactPointPagerdutyArgs(integration_key=pulumi.Output.secret("k-1"), severity="critical")],
+        )
+
+    (_, point) = run_plan("prod", program=program).resources
+    assert point["secretProperties"] == ["pagerduties[0].integrationKey"]
+    assert point["properties"]["pagerduties"] == [{"integrationKey": "k-1", "severity": "critical"}]

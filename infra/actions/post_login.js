@@ -2,24 +2,35 @@
  * Auth0 post-login Action of the Ops Hub (/ops). Deployed by OpsAuth (infra/components/auth.py).
  *
  * For a user holding an ops role (an Auth0 RBAC role named `ops-*`, from event.authorization.roles):
- *   - requires MFA when none was completed in this transaction;
+ *   - requires MFA when none was completed in this transaction, never remembering the browser;
+ *   - for a privileged role (FRESH MFA), requires an MFA completed at most `mfaMaxAgeSeconds` ago
+ *     (event.authentication.methods[].timestamp); an older one, or one without a timestamp, is
+ *     challenged again, so a refund never rests on an MFA from an earlier session;
  *   - denies access when one of the roles needs a phishing-resistant factor (WebAuthn) and the
- *     MFA completed in this transaction used another factor;
+ *     MFA that counts for this sign-in used another factor;
  *   - adds the claims Supabase third-party auth needs: `role: "authenticated"` on the access token,
  *     and the ops role names as an array under `<namespace>/roles` on the access and ID tokens.
  * A user with no ops role gets no ops claims and no extra MFA from this Action.
  *
- * Its settings come from the access model through Action secrets (infra/derive/auth0.py):
- *   CLAIMS_NAMESPACE            e.g. https://ops.clarivum.com
- *   PHISHING_RESISTANT_ROLES    JSON array of role names that accept only phishing-resistant factors
- *   PHISHING_RESISTANT_FACTORS  JSON array of factor types, e.g. ["webauthn-platform","webauthn-roaming"]
+ * Its settings come from the access model (infra/derive/auth0.py), written into the line marked
+ * `opshub:settings` when OpsAuth deploys it. They are public values, kept in the code (not in
+ * Action secrets, which the provider hides) so the policy pack can check what is deployed:
+ *   claimsNamespace           e.g. https://ops.clarivum.com
+ *   phishingResistantRoles    role names that accept only phishing-resistant factors
+ *   phishingResistantFactors  factor types, e.g. ["webauthn-platform","webauthn-roaming"]
+ *   freshMfaRoles             role names whose sign-in needs a fresh MFA (the privileged roles)
+ *   mfaMaxAgeSeconds          how old that MFA may be
  * Missing or malformed settings deny ops users (fail closed) instead of issuing weaker tokens.
  *
  * Plain CommonJS without dependencies: runs on Node 20 (tests) and Node 22 (the Action runtime).
  */
 "use strict";
 
+const SETTINGS = null; // opshub:settings
+
 const OPS_ROLE_PREFIX = "ops-";
+// How far in the future an MFA timestamp may lie and still count (clock skew between Auth0's servers).
+const CLOCK_SKEW_MS = 60 * 1000;
 
 function opsRoles(event) {
   const roles = event && event.authorization && event.authorization.roles;
@@ -28,30 +39,45 @@ function opsRoles(event) {
   return [...new Set(ops)].sort();
 }
 
-function parseNameList(text) {
-  if (typeof text !== "string") return null;
-  try {
-    const value = JSON.parse(text);
-    return Array.isArray(value) && value.every((v) => typeof v === "string" && v) ? value : null;
-  } catch {
+function isNameList(value) {
+  return Array.isArray(value) && value.every((v) => typeof v === "string" && v);
+}
+
+function readSettings(s) {
+  if (!s || typeof s !== "object") return null;
+  const namespace = typeof s.claimsNamespace === "string" ? s.claimsNamespace.replace(/\/+$/, "") : "";
+  const { phishingResistantRoles, phishingResistantFactors, freshMfaRoles, mfaMaxAgeSeconds } = s;
+  if (
+    !namespace.startsWith("https://") ||
+    !isNameList(phishingResistantRoles) ||
+    !isNameList(phishingResistantFactors) ||
+    phishingResistantFactors.length === 0 ||
+    !isNameList(freshMfaRoles) ||
+    !Number.isInteger(mfaMaxAgeSeconds) ||
+    mfaMaxAgeSeconds <= 0
+  ) {
     return null;
   }
+  return {
+    namespace,
+    strictRoles: new Set(phishingResistantRoles),
+    strongFactors: phishingResistantFactors,
+    freshRoles: new Set(freshMfaRoles),
+    maxAgeMs: mfaMaxAgeSeconds * 1000,
+  };
 }
 
-function readSettings(secrets) {
-  const s = secrets || {};
-  const namespace = typeof s.CLAIMS_NAMESPACE === "string" ? s.CLAIMS_NAMESPACE.replace(/\/+$/, "") : "";
-  const strictRoles = parseNameList(s.PHISHING_RESISTANT_ROLES);
-  const strongFactors = parseNameList(s.PHISHING_RESISTANT_FACTORS);
-  if (!namespace.startsWith("https://") || !strictRoles || !strongFactors || strongFactors.length === 0) return null;
-  return { namespace, strictRoles: new Set(strictRoles), strongFactors };
-}
-
-// Factor types of the MFA steps completed in this transaction (or the session it reuses).
-function completedMfaTypes(event) {
+// The MFA steps completed in this transaction or the session it reuses, with when they happened
+// (milliseconds since the epoch; NaN when Auth0 gave no usable timestamp).
+function completedMfa(event) {
   const methods = event && event.authentication && event.authentication.methods;
   if (!Array.isArray(methods)) return [];
-  return methods.filter((m) => m && m.name === "mfa").map((m) => (typeof m.type === "string" ? m.type : "unknown"));
+  return methods
+    .filter((m) => m && m.name === "mfa")
+    .map((m) => ({
+      type: typeof m.type === "string" ? m.type : "unknown",
+      at: typeof m.timestamp === "string" ? Date.parse(m.timestamp) : NaN,
+    }));
 }
 
 function requireMfa(api, strongFactors) {
@@ -67,24 +93,27 @@ function requireMfa(api, strongFactors) {
   }
 }
 
-exports.onExecutePostLogin = async (event, api) => {
+async function handle(event, api, settings, now) {
   const roles = opsRoles(event);
   if (roles.length === 0) return;
 
-  const settings = readSettings(event.secrets);
   if (settings === null) {
-    api.access.deny("Ops Hub sign-in is misconfigured (Action secrets); contact the platform team.");
+    api.access.deny("Ops Hub sign-in is misconfigured (Action settings); contact the platform team.");
     return;
   }
 
   const strict = roles.filter((r) => settings.strictRoles.has(r));
-  const mfaTypes = completedMfaTypes(event);
-  if (mfaTypes.length === 0) {
+  const needsFresh = roles.some((r) => settings.freshRoles.has(r));
+  const done = completedMfa(event);
+  // Only an MFA young enough counts for a role that needs a fresh one; NaN (no timestamp) never does.
+  const isFresh = (m) => now - m.at <= settings.maxAgeMs && m.at - now <= CLOCK_SKEW_MS;
+  const counting = needsFresh ? done.filter(isFresh) : done;
+  if (counting.length === 0) {
     requireMfa(api, strict.length > 0 ? settings.strongFactors : null);
-  } else if (strict.length > 0 && !mfaTypes.some((t) => settings.strongFactors.includes(t))) {
+  } else if (strict.length > 0 && !counting.some((m) => settings.strongFactors.includes(m.type))) {
     api.access.deny(
       `The role ${strict.join(", ")} needs a phishing-resistant factor (${settings.strongFactors.join(", ")}); ` +
-        `this sign-in used ${mfaTypes.join(", ")}.`,
+        `this sign-in used ${counting.map((m) => m.type).join(", ")}.`,
     );
     return;
   }
@@ -93,4 +122,6 @@ exports.onExecutePostLogin = async (event, api) => {
   api.accessToken.setCustomClaim("role", "authenticated");
   api.accessToken.setCustomClaim(rolesClaim, roles);
   api.idToken.setCustomClaim(rolesClaim, roles);
-};
+}
+
+exports.onExecutePostLogin = async (event, api) => handle(event, api, readSettings(SETTINGS), Date.now());

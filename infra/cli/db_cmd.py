@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_stack_config(stack_file(args.stack, args.cwd))
-    result = migrate(args.dsn, audit_settings(load_model(), config.roles_claim))
+    settings = audit_settings(load_model(), config.roles_claim)
+    result = migrate(args.dsn, settings)
     for created in result.created:
         print(f"created {created} (Pulumi declares it in a stack)")
     for name in result.applied:
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     for notice in result.notices:
         print(f"notice: {notice}")
     if result.settings_changed:
-        print(f"ops_audit.settings: roles claim {config.roles_claim!r}")
+        print(f"ops_audit.settings and action catalogue: roles claim {config.roles_claim!r}, {len(settings.actions)} actions")
     if not result.changed:
         print("nothing to apply: the database is up to date")
     return 0

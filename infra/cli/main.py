@@ -30,6 +30,7 @@ COMMANDS = {
     "policy": "infra.cli.policy_cmd",
     "db": "infra.cli.db_cmd",
     "audit": "infra.cli.audit_cmd",
+    "metrics": "infra.cli.metrics_cmd",
     "review": "infra.cli.review_cmd",
 }
 

@@ -45,6 +45,8 @@ class OpsAuditArgs(BaseModel):
     # First password of each login user, by database user name.
     login_passwords: Mapping[str, pulumi.Output]
     provider: postgresql.Provider
+    # Other schemas' roles and grants the migration files use (EngineeringMetrics' ops_metrics).
+    migrations_after: tuple[pulumi.Resource, ...] = ()
 
     @model_validator(mode="after")
     def _every_login_has_a_password(self) -> OpsAuditArgs:
@@ -114,7 +116,7 @@ class OpsAudit(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 additional_secret_outputs=["dsn"],
-                depends_on=[self.schema, *self.schema_grants, *self.default_privileges, *self.logins.values()],
+                depends_on=[self.schema, *self.schema_grants, *self.default_privileges, *self.logins.values(), *args.migrations_after],
             ),
         )
         self.register_outputs({"schema": self.schema.name, "owner": self.owner.name})
@@ -124,7 +126,7 @@ class OpsAudit(pulumi.ComponentResource):
             f"{self._name}-{suffix}",
             name=role.name,
             login=role.login,
-            **_NO_POWERS,
+            **NO_POWERS,
             opts=self._child,
         )
 
@@ -138,7 +140,7 @@ class OpsAudit(pulumi.ComponentResource):
             roles=[g.name for g in groups],
             connection_limit=role.connection_limit,
             password=pulumi.Output.secret(self._args.login_passwords[role.name]),
-            **_NO_POWERS,
+            **NO_POWERS,
             opts=pulumi.ResourceOptions.merge(
                 self._child,
                 # The rotation Lambda sets the password from the first rotation on.
@@ -148,7 +150,7 @@ class OpsAudit(pulumi.ComponentResource):
 
 
 # Stated explicitly, so the plan (and the policy pack) sees them on every role.
-_NO_POWERS = {
+NO_POWERS = {
     "superuser": False,
     "create_role": False,
     "create_database": False,

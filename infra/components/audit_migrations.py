@@ -2,8 +2,10 @@
 
 Its own type token, `pulumi-python:dynamic/opshub:OpsAuditMigrations`, keeps it
 apart from other dynamic resources in plans and policies. Inputs: the admin
-DSN (a secret), the sha256 of every migration file, and the settings row.
-A new or changed file, or changed settings, is an update, which runs the
+DSN (a secret), the sha256 of every migration file, the settings row and the
+action catalogue (each route's audit action and permission, each role's
+permissions). A new or changed file, changed settings or a changed catalogue
+is an update, which runs the
 runner again (pending files only; a changed applied file is refused by the
 runner, naming it). Deleting the resource never drops the trail: audit data
 outlives the stack, and removing it is a documented manual act.
@@ -19,7 +21,22 @@ from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider,
 from infra.derive.audit import AuditSettings
 
 # Inputs whose change means "run the runner again".
-TRIGGER_INPUTS = ("digests", "rolesClaim", "opsRoles", "readAllRoles")
+TRIGGER_INPUTS = ("digests", "rolesClaim", "opsRoles", "readAllRoles", "actions", "rolePermissions", "metricsReadRoles")
+
+
+def settings_inputs(settings: AuditSettings) -> dict[str, Any]:
+    """The settings and the action catalogue as the resource's inputs (camelCase, maps where a diff helps)."""
+    return {
+        "rolesClaim": settings.roles_claim,
+        "opsRoles": list(settings.ops_roles),
+        "readAllRoles": list(settings.read_all_roles),
+        "metricsReadRoles": list(settings.metrics_read_roles),
+        # action -> permission, and role -> permissions: maps, so a diff names what changed.
+        "actions": dict(settings.actions),
+        "rolePermissions": {
+            role: sorted(p for r, p in settings.role_permissions if r == role) for role in settings.ops_roles
+        },
+    }
 
 
 def _settings(props: dict[str, Any]) -> AuditSettings:
@@ -27,6 +44,9 @@ def _settings(props: dict[str, Any]) -> AuditSettings:
         roles_claim=props["rolesClaim"],
         ops_roles=tuple(props["opsRoles"]),
         read_all_roles=tuple(props["readAllRoles"]),
+        actions=tuple(sorted(props["actions"].items())),
+        role_permissions=tuple((role, p) for role, perms in sorted(props["rolePermissions"].items()) for p in perms),
+        metrics_read_roles=tuple(props.get("metricsReadRoles") or ()),
     )
 
 
@@ -70,9 +90,7 @@ class OpsAuditMigrations(Resource, module="opshub", name="OpsAuditMigrations"):
         props = {
             "dsn": pulumi.Output.secret(dsn),
             "digests": digests,
-            "rolesClaim": settings.roles_claim,
-            "opsRoles": list(settings.ops_roles),
-            "readAllRoles": list(settings.read_all_roles),
+            **settings_inputs(settings),
             "lastApplied": None,
             "notices": None,
         }

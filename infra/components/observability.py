@@ -26,17 +26,12 @@ from pydantic import BaseModel, ConfigDict
 from infra.config import StackConfig
 from infra.derive.grafana import FolderGrant
 from infra.derive.routing import GROUP_BY, GROUP_INTERVAL, GROUP_WAIT, REPEAT_INTERVAL, Receiver, RoutingTree
-from infra.derive.slo import AlertRule, alert_rules
+from infra.derive.slo import EXEC_ERR_STATE, NO_DATA_STATE, AlertRule, alert_rules
 from infra.model.observability import Catalogue, MaintenanceWindow, SloSpec
 
 DASHBOARDS_FOLDER_UID = "opshub-dashboards"
 EXPRESSION_DATASOURCE = "__expr__"
 EVALUATION_SECONDS = 60
-# The alert query returns series only while burning, so "no data" is the healthy
-# state (OK), not an alert. A failing query means on-call is blind: Error raises
-# a DatasourceError alert carrying the rule's labels, so it is routed like the rule.
-NO_DATA_STATE = "OK"
-EXEC_ERR_STATE = "Error"
 QUERY_RANGE_SECONDS = 600
 
 

@@ -5,7 +5,7 @@ Creates, through the PagerDuty provider:
 - per roster team: a primary and a secondary schedule (weekly rotation over the
   listed users), an escalation policy primary -> secondary (two levels, looped
   twice), a service with severity-based urgency (pages are high urgency,
-  unrouted alerts low), and an Events API v2 integration whose key is a secret
+  unrouted alerts low) that never auto-resolves an incident, and an Events API v2 integration whose key is a secret
   output (`additional_secret_outputs`) exposed as `integration_keys[team]`.
 
 PagerDuty users are referenced by id, never created: people join through SSO.
@@ -19,11 +19,10 @@ import pulumi
 import pulumi_pagerduty as pagerduty
 from pydantic import BaseModel, ConfigDict
 
+from infra.derive.routing import AUTO_RESOLVE_TIMEOUT, ESCALATION_DELAY_MINUTES, ESCALATION_LOOPS
 from infra.model.observability import OnCallSpec, TeamSpec
 
 ROTATION_SECONDS = 7 * 24 * 3600
-ESCALATION_DELAY_MINUTES = 15
-ESCALATION_LOOPS = 2
 EVENTS_V2 = "events_api_v2_inbound_integration"
 
 
@@ -110,6 +109,7 @@ class OnCall(pulumi.ComponentResource):
             name=f"{team.title} SLOs",
             description=f"SLO burn-rate alerts of {team.title}, from Grafana alerting",
             escalation_policy=policy.id,
+            auto_resolve_timeout=AUTO_RESOLVE_TIMEOUT,
             # The event's severity decides: critical (pages) is high urgency, warning (unrouted) low.
             incident_urgency_rule=pagerduty.ServiceIncidentUrgencyRuleArgs(type="constant", urgency="severity_based"),
             opts=self._child,

@@ -1,7 +1,7 @@
 """Explicit, typed provider configurations for every domain.
 
 Creates one provider each for AWS, Auth0, Supabase Postgres, Grafana,
-PagerDuty and random (generated first passwords). Components receive these instead of relying on ambient default
+PagerDuty, random (generated first passwords) and TLS (the machine clients' keys). Components receive these instead of relying on ambient default
 providers, so every resource's provider (and its settings) is on record for
 the policy pack: AWS is pinned to one account and tags everything, and
 Postgres runs as a non-superuser over TLS, as Supabase requires.
@@ -15,6 +15,7 @@ import pulumi_aws as aws
 import pulumi_pagerduty as pagerduty
 import pulumi_postgresql as postgresql
 import pulumi_random as random
+import pulumi_tls as tls
 import pulumiverse_grafana as grafana
 from pydantic import BaseModel, ConfigDict
 
@@ -68,4 +69,5 @@ class Providers(pulumi.ComponentResource):
         self.grafana = grafana.Provider(f"{name}-grafana", url=cfg.grafana_url, auth=settings.grafana_auth, opts=child)
         self.pagerduty = pagerduty.Provider(f"{name}-pagerduty", token=settings.pagerduty_token, opts=child)
         self.random = random.Provider(f"{name}-random", opts=child)
+        self.tls = tls.Provider(f"{name}-tls", opts=child)
         self.register_outputs({})

@@ -8,15 +8,19 @@ explicit `random` provider):
   through Secrets Manager;
 - one Secrets Manager secret per model secret, named `ops-hub/<env>/<vendor>/<purpose>`,
   with a resource policy (no principal outside the account, no request without
-  TLS; for vendor keys, reads only by its named roles) and its rotation plan as tags;
+  TLS, and reads only by its readers: its identities' roles, its rotation
+  Lambdas, and the deploy role where Pulumi stores the value) and its rotation
+  plan as tags;
 - the initial value of the database secrets (AWS's PostgreSQL JSON; a random
-  password for the rotated users, the admin login for the master), after which
+  password for the logins, the admin login for the admin secret), after which
   rotation or people own the value (`ignore_changes`); vendor API keys are
-  created empty and filled by people (docs/runbook.md), except those whose value
-  another part of the program provides (`provided_values`, e.g. the PagerDuty
-  integration key), which Pulumi keeps current;
-- one IAM role per secret-reading identity with a policy reading exactly its
-  secrets (exposed as `identity_roles` for the components that run those jobs);
+  created empty and filled by people (docs/runbook.md), except those the model
+  marks `set_by: pulumi`, whose value another part of the program provides
+  (`provided_values`, e.g. the PagerDuty integration key) and Pulumi keeps current;
+- one IAM role per secret-reading identity (tagged `identity`), trusting its
+  service only for the Lambda function (`identity_functions`) or ECS tasks of
+  this account, with a policy reading exactly its secrets (exposed as
+  `identity_roles` for the components that run those jobs);
 - per Lambda-rotated secret: a rotation Lambda (`rotate_postgres.lambda_handler`
   from infra/lambdas, psycopg from the layer `make lambda-layer` builds), its
   role, log group, the permission for Secrets Manager to invoke it, and `SecretRotation`;
@@ -37,6 +41,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 from pydantic import BaseModel, ConfigDict
 
+from infra.components.aws_blocks import LAMBDA_RUNTIME, lambda_error_alarm, lambda_layer
 from infra.config import REPO_ROOT, StackConfig
 from infra.derive import iam
 from infra.derive.secrets import (
@@ -56,7 +61,6 @@ from infra.lambda_layer import LAYER_DIR
 from infra.model.access import AccessModel
 
 LAMBDA_DIR = REPO_ROOT / "infra" / "lambdas"
-LAMBDA_RUNTIME = "python3.12"
 ROTATION_HANDLER = "rotate_postgres.lambda_handler"
 REMINDER_HANDLER = "secret_age.lambda_handler"
 LOG_RETENTION_DAYS = 365
@@ -80,20 +84,30 @@ class VendorSecretsArgs(BaseModel):
     provider: aws.Provider
     random_provider: random.Provider
     supabase_admin_password: pulumi.Output
-    # Model secret key -> a value the program knows (a secret Output), stored and kept current by Pulumi.
+    # Model secret key -> a value the program knows (a secret Output), stored and kept current by
+    # Pulumi: exactly the model's `set_by: pulumi` secrets that are not database logins.
     provided_values: dict[str, pulumi.Output] = {}
+    # Identity -> the name of the Lambda function that runs as it (its role's aws:SourceArn).
+    identity_functions: dict[str, str] = {}
     reminder_route: ReminderRoute
     layer_dir: Path = LAYER_DIR
 
 
-def _check_provided(args: VendorSecretsArgs) -> None:
-    """Provided values may only fill vendor secrets the model declares, never a rotated database login."""
+def _check_wiring(args: VendorSecretsArgs) -> None:
+    """Provided values fill exactly the model's Pulumi-set vendor secrets; every Lambda identity has its function."""
+    model = args.model
+    expected = {s.key for s in model.secrets if s.set_by == "pulumi" and not s.database_user and not s.database_admin}
     problems = [
         f"provided value for {key!r}: the access model declares no such secret"
-        if key not in args.model.secret_by_key
-        else f"provided value for {key!r}: a database login's value belongs to its rotation"
-        for key in args.provided_values
-        if key not in args.model.secret_by_key or args.model.secret_by_key[key].database_user
+        if key not in model.secret_by_key
+        else f"provided value for {key!r}: the model does not mark it set_by: pulumi (or it is a database login)"
+        for key in sorted(set(args.provided_values) - expected)
+    ]
+    problems += [f"secret {key!r}: set_by: pulumi, but the program provides no value" for key in sorted(expected - set(args.provided_values))]
+    problems += [
+        f"identity {i.name!r}: runs on lambda, but no function runs as it (identity_functions)"
+        for i in model.identities
+        if i.runs_on == "lambda" and i.reads_secrets and i.name not in args.identity_functions
     ]
     if problems:
         raise ModelError("vendor secrets", problems)
@@ -109,17 +123,22 @@ class VendorSecrets(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         cfg = args.config
         self._prefix = f"ops-hub-{cfg.environment}"
-        _check_provided(args)
-        plans = secret_plans(args.model, cfg.environment, frozenset(args.provided_values))
+        _check_wiring(args)
+        plans = secret_plans(args.model, cfg.environment)
         self.plans = {p.key: p for p in plans}
 
         self.identity_roles = {
-            ip.identity: self._role(f"{name}-{ip.identity}", ip.role_name, ip.service_principal)
+            ip.identity: self._role(
+                f"{name}-{ip.identity}", ip.role_name, ip.service_principal, self._identity_source(ip), {"identity": ip.identity}
+            )
             for ip in identity_plans(args.model, cfg.environment)
         }
         rotated = [p for p in plans if p.rotation == "lambda"]
         self.rotation_roles = {
-            p.key: self._role(f"{name}-rotate-{p.slug}", f"{self._prefix}-rotate-{p.slug}", "lambda.amazonaws.com")
+            p.key: self._role(
+                f"{name}-rotate-{p.slug}", self._rotation_function_name(p), "lambda.amazonaws.com",
+                self._function_arn(self._rotation_function_name(p)), {"rotates": p.key},
+            )
             for p in rotated
         }
         self.key = self._secrets_key()
@@ -135,14 +154,9 @@ class VendorSecrets(pulumi.ComponentResource):
         self.identity_policies = {
             ip.identity: self._reader_policy(ip) for ip in identity_plans(args.model, cfg.environment)
         }
-        self.layer = aws.lambda_.LayerVersion(
-            f"{name}-psycopg-layer",
-            layer_name=f"{self._prefix}-psycopg",
-            code=pulumi.FileArchive(str(args.layer_dir)),
-            compatible_runtimes=[LAMBDA_RUNTIME],
-            compatible_architectures=["x86_64"],
-            description="psycopg[binary] pinned in pyproject.toml, built by `make lambda-layer`",
-            opts=self._child,
+        self.layer = lambda_layer(
+            f"{name}-psycopg-layer", f"{self._prefix}-psycopg", str(args.layer_dir),
+            "psycopg[binary] and cryptography pinned in pyproject.toml, built by `make lambda-layer`", self._child,
         )
         self.rotation_functions: dict[str, aws.lambda_.Function] = {}
         self.rotations = {p.key: self._rotation(p) for p in rotated}
@@ -156,9 +170,25 @@ class VendorSecrets(pulumi.ComponentResource):
 
     # --- roles, key and secrets ------------------------------------------------
 
-    def _role(self, resource_name: str, role_name: str, service: str) -> aws.iam.Role:
-        trust = iam.assume_role_policy(service, self._args.config.aws_account_id)
-        return aws.iam.Role(resource_name, name=role_name, assume_role_policy=trust.to_json(), opts=self._child)
+    def _role(
+        self, resource_name: str, role_name: str, service: str, source_arn: str, tags: dict[str, str] | None = None
+    ) -> aws.iam.Role:
+        trust = iam.assume_role_policy(service, self._args.config.aws_account_id, source_arn)
+        return aws.iam.Role(resource_name, name=role_name, assume_role_policy=trust.to_json(), tags=tags, opts=self._child)
+
+    def _function_arn(self, function_name: str) -> str:
+        cfg = self._args.config
+        return iam.lambda_function_arn(cfg.aws_region, cfg.aws_account_id, function_name)
+
+    def _rotation_function_name(self, plan: SecretPlan) -> str:
+        return f"{self._prefix}-rotate-{plan.slug}"
+
+    def _identity_source(self, identity: IdentityPlan) -> str:
+        """What may act as the identity: its one Lambda function, or any ECS task of this account and region."""
+        cfg = self._args.config
+        if identity.runs_on == "ecs":
+            return iam.ecs_tasks_arn(cfg.aws_region, cfg.aws_account_id)
+        return self._function_arn(self._args.identity_functions[identity.identity])
 
     def _secrets_key(self) -> aws.kms.Key:
         cfg = self._args.config
@@ -187,17 +217,19 @@ class VendorSecrets(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _role_arns_reading(self, plan: SecretPlan) -> list[pulumi.Output]:
-        """Roles allowed to read a secret: its identities, and the rotation Lambdas it belongs to or is master of."""
-        arns = [self.identity_roles[i].arn for i in plan.readers]
+    def _role_arns_reading(self, plan: SecretPlan) -> list[pulumi.Input[str]]:
+        """Who may read a secret: its identities, the rotation Lambdas it belongs to or is master of,
+        and the deploy role where Pulumi stores the value (it reads it back on refresh)."""
+        arns: list[pulumi.Input[str]] = [self.identity_roles[i].arn for i in plan.readers]
         arns += [role.arn for key, role in self.rotation_roles.items() if plan.key in (key, self.plans[key].master)]
+        if plan.seeded:
+            arns.append(self._args.config.deploy_role_arn)
         return arns
 
     def _secret_policy(self, plan: SecretPlan) -> aws.secretsmanager.SecretPolicy:
         account = self._args.config.aws_account_id
-        # Pulumi reads back the values it seeds (on refresh), so reads of those are left to IAM alone.
         policy = pulumi.Output.all(*self._role_arns_reading(plan)).apply(
-            lambda arns: iam.secret_resource_policy(account, None if plan.seeded else arns).to_json()
+            lambda arns: iam.secret_resource_policy(account, arns).to_json()
         )
         return aws.secretsmanager.SecretPolicy(
             f"{self._name}-{plan.slug}-policy",
@@ -208,11 +240,10 @@ class VendorSecrets(pulumi.ComponentResource):
         )
 
     def _database_values(self, plans: list[SecretPlan]) -> dict[str, aws.secretsmanager.SecretVersion]:
-        """First values of the database secrets; afterwards rotation (or people, for the master) own them."""
+        """First values of the database secrets; afterwards rotation (or people, for the admin and rotator) own them."""
         cfg = self._args.config
         versions = {}
-        masters = {p.master for p in plans if p.master}
-        for plan in (p for p in plans if p.key in masters):  # the admin login
+        for plan in (p for p in plans if p.database_admin):
             value = pulumi.Output.all(self._args.supabase_admin_password).apply(
                 lambda pw: json.dumps(database_secret(
                     cfg.supabase_host, cfg.supabase_port, cfg.supabase_database, cfg.supabase_admin_user, pw[0], None
@@ -225,7 +256,8 @@ class VendorSecrets(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=self._args.random_provider),
             )
             self.initial_passwords[plan.database_user] = password.result
-            value = pulumi.Output.all(password.result, self.secrets[plan.master].arn).apply(
+            master_arn = self.secrets[plan.master].arn if plan.master else None
+            value = pulumi.Output.all(password.result, master_arn).apply(
                 lambda v, user=plan.database_user: json.dumps(database_secret(
                     cfg.supabase_host, cfg.supabase_port, cfg.supabase_database, user, v[0], v[1]
                 ))
@@ -273,7 +305,7 @@ class VendorSecrets(pulumi.ComponentResource):
     def _rotation(self, plan: SecretPlan) -> aws.secretsmanager.SecretRotation:
         cfg = self._args.config
         base = f"{self._name}-rotate-{plan.slug}"
-        function_name = f"{self._prefix}-rotate-{plan.slug}"
+        function_name = self._rotation_function_name(plan)
         role = self.rotation_roles[plan.key]
         logs = self._log_group(f"{base}-logs", function_name)
         secret, master = self.secrets[plan.key], self.secrets[plan.master]
@@ -326,7 +358,7 @@ class VendorSecrets(pulumi.ComponentResource):
     def _reminders(self, plans: list[SecretPlan]) -> None:
         base = f"{self._name}-secret-age"
         function_name = f"{self._prefix}-secret-age"
-        role = self._role(f"{base}-role", function_name, "lambda.amazonaws.com")
+        role = self._role(f"{base}-role", function_name, "lambda.amazonaws.com", self._function_arn(function_name))
         logs = self._log_group(f"{base}-logs", function_name)
         arns = pulumi.Output.all(*[self.secrets[p.key].arn for p in plans])
         policy = aws.iam.RolePolicy(
@@ -358,7 +390,11 @@ class VendorSecrets(pulumi.ComponentResource):
         self.rotation_error_alarms = {key: self._error_alarm(self.plans[key]) for key in self.rotation_functions}
 
     def _schedule(self, base: str) -> aws.scheduler.Schedule:
-        role = self._role(f"{base}-scheduler-role", f"{self._prefix}-secret-age-scheduler", "scheduler.amazonaws.com")
+        cfg = self._args.config
+        role = self._role(
+            f"{base}-scheduler-role", f"{self._prefix}-secret-age-scheduler", "scheduler.amazonaws.com",
+            iam.schedule_group_arn(cfg.aws_region, cfg.aws_account_id),
+        )
         aws.iam.RolePolicy(
             f"{base}-scheduler-policy",
             role=role.id,
@@ -376,17 +412,18 @@ class VendorSecrets(pulumi.ComponentResource):
 
     def _alarm_topic(self) -> aws.sns.Topic:
         cfg = self._args.config
+        topic_name = f"{self._prefix}-secret-alarms"
         key = aws.kms.Key(
             f"{self._name}-alarm-key",
             description=f"Ops Hub {cfg.environment} secret-age alarm topic",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=iam.alarm_topic_key_policy(cfg.aws_account_id).to_json(),
+            policy=iam.alarm_topic_key_policy(
+                cfg.aws_account_id, cfg.aws_region, iam.sns_topic_arn(cfg.aws_region, cfg.aws_account_id, topic_name)
+            ).to_json(),
             opts=self._child,
         )
-        topic = aws.sns.Topic(
-            f"{self._name}-alarms", name=f"{self._prefix}-secret-alarms", kms_master_key_id=key.arn, opts=self._child
-        )
+        topic = aws.sns.Topic(f"{self._name}-alarms", name=topic_name, kms_master_key_id=key.arn, opts=self._child)
         aws.sns.TopicPolicy(
             f"{self._name}-alarms-policy",
             arn=topic.arn,
@@ -425,19 +462,11 @@ class VendorSecrets(pulumi.ComponentResource):
 
     def _error_alarm(self, plan: SecretPlan) -> aws.cloudwatch.MetricAlarm:
         """A failed rotation step tickets the same day, long before the secret-age alarm would."""
-        return aws.cloudwatch.MetricAlarm(
+        return lambda_error_alarm(
             f"{self._name}-rotate-{plan.slug}-errors",
-            name=f"{self._prefix}-rotation-errors-{plan.slug}",
-            alarm_description=f"Rotation of {plan.name} failed; AWSCURRENT still works. See {RUNBOOK}",
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions={"FunctionName": self.rotation_functions[plan.key].name},
-            statistic="Sum",
-            period=3600,
-            evaluation_periods=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            threshold=1,
-            treat_missing_data="notBreaching",  # no invocation, no error
-            alarm_actions=[self.alarm_topic.arn],
-            opts=self._child,
+            f"{self._prefix}-rotation-errors-{plan.slug}",
+            f"Rotation of {plan.name} failed; AWSCURRENT still works. See {RUNBOOK}",
+            self.rotation_functions[plan.key],
+            self.alarm_topic.arn,
+            self._child,
         )

@@ -147,8 +147,23 @@ def _write_own_logs(log_group_arn: str) -> Statement:
 # --- the documents ------------------------------------------------------------
 
 
-def assume_role_policy(service: str, account_id: str) -> PolicyDocument:
-    """Trust one AWS service, only when it acts for this account (confused-deputy guard)."""
+def lambda_function_arn(region: str, account_id: str, function_name: str) -> str:
+    return f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
+
+
+def schedule_group_arn(region: str, account_id: str, group: str = "default") -> str:
+    """EventBridge Scheduler passes the schedule group as aws:SourceArn when it assumes a target role."""
+    return f"arn:aws:scheduler:{region}:{account_id}:schedule-group/{group}"
+
+
+def ecs_tasks_arn(region: str, account_id: str) -> str:
+    """ECS passes the task's ARN, unknown before it runs: any ECS resource of this account and region."""
+    return f"arn:aws:ecs:{region}:{account_id}:*"
+
+
+def assume_role_policy(service: str, account_id: str, source_arn: str) -> PolicyDocument:
+    """Trust one AWS service acting for this account and for one resource (confused-deputy guard:
+    aws:SourceArn beside aws:SourceAccount, as the AWS docs of Lambda, Scheduler and ECS advise)."""
     return PolicyDocument((
         Statement(
             "TrustService",
@@ -156,7 +171,10 @@ def assume_role_policy(service: str, account_id: str) -> PolicyDocument:
             ("sts:AssumeRole",),
             (),
             principals=(Principal("Service", (service,)),),
-            conditions=(Condition("StringEquals", "aws:SourceAccount", (account_id,)),),
+            conditions=(
+                Condition("StringEquals", "aws:SourceAccount", (account_id,)),
+                Condition("ArnLike", "aws:SourceArn", (source_arn,)),
+            ),
         ),
     ))
 
@@ -189,8 +207,13 @@ def secrets_key_policy(
     return PolicyDocument(tuple(statements))
 
 
-def alarm_topic_key_policy(account_id: str) -> PolicyDocument:
-    """The reminder topic's KMS key: the account administers it; CloudWatch alarms of this account publish with it."""
+def sns_topic_arn(region: str, account_id: str, name: str) -> str:
+    return f"arn:aws:sns:{region}:{account_id}:{name}"
+
+
+def alarm_topic_key_policy(account_id: str, region: str, topic_arn: str) -> PolicyDocument:
+    """The reminder topic's KMS key: the account administers it; this account's CloudWatch alarms
+    use it only to publish to the one topic (SNS's encryption context names the topic)."""
     return PolicyDocument((
         Statement(
             "AccountAdministersKey", "Allow", ("kms:*",), ("*",), principals=(Principal("AWS", (account_root(account_id),)),)
@@ -198,9 +221,17 @@ def alarm_topic_key_policy(account_id: str) -> PolicyDocument:
         Statement(
             "CloudWatchAlarmsPublish", "Allow", ("kms:Decrypt", "kms:GenerateDataKey*"), ("*",),
             principals=(Principal("Service", ("cloudwatch.amazonaws.com",)),),
-            conditions=(Condition("StringEquals", "aws:SourceAccount", (account_id,)),),
+            conditions=(
+                Condition("StringEquals", "aws:SourceAccount", (account_id,)),
+                Condition("ArnLike", "aws:SourceArn", (cloudwatch_alarms_arn(region, account_id),)),
+                Condition("StringEquals", "kms:EncryptionContext:aws:sns:topicArn", (topic_arn,)),
+            ),
         ),
     ))
+
+
+def cloudwatch_alarms_arn(region: str, account_id: str) -> str:
+    return f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*"
 
 
 def alarm_topic_policy(topic_arn: str, account_id: str, region: str) -> PolicyDocument:
@@ -211,7 +242,7 @@ def alarm_topic_policy(topic_arn: str, account_id: str, region: str) -> PolicyDo
             principals=(Principal("Service", ("cloudwatch.amazonaws.com",)),),
             conditions=(
                 Condition("StringEquals", "aws:SourceAccount", (account_id,)),
-                Condition("ArnLike", "aws:SourceArn", (f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*",)),
+                Condition("ArnLike", "aws:SourceArn", (cloudwatch_alarms_arn(region, account_id),)),
             ),
         ),
         _deny_without_tls("sns:*", topic_arn),
@@ -225,30 +256,30 @@ def _deny_without_tls(actions: str, resource: str) -> Statement:
     )
 
 
-def secret_resource_policy(account_id: str, reader_role_arns: Sequence[str] | None) -> PolicyDocument:
-    """A secret's own policy: nobody outside the account, nothing without TLS, and reads only by its named roles.
+def secret_resource_policy(account_id: str, reader_role_arns: Sequence[str]) -> PolicyDocument:
+    """A secret's own policy: nobody outside the account, nothing without TLS, and reads only by its readers.
 
     In a secret's resource policy `Resource: "*"` means "this secret". AWS
     services acting for the account are exempt from the account test
-    (`aws:PrincipalIsAWSService`), as the AWS data-perimeter examples do.
-    `reader_role_arns=None` leaves reads to IAM alone: for the secrets whose
-    value Pulumi itself reads back on refresh (the database secrets it seeds).
+    (`aws:PrincipalIsAWSService`), as the AWS data-perimeter examples do. The
+    readers are the roles of the identities that read it, the rotation Lambdas
+    it belongs to, and the deploy role where Pulumi stores the value (and reads
+    it back on refresh); with the key policy granting the account `kms:*`, this
+    deny is what keeps any other principal of the account out.
     """
     outside = (
         Condition("StringNotEquals", "aws:PrincipalAccount", (account_id,)),
         Condition("BoolIfExists", "aws:PrincipalIsAWSService", ("false",)),
     )
-    statements = [
+    others = (Condition("ArnNotEquals", "aws:PrincipalArn", tuple(reader_role_arns)),) if reader_role_arns else ()
+    return PolicyDocument((
         Statement("DenyOutsideAccount", "Deny", ("secretsmanager:*",), ("*",), principals=(ANYONE,), conditions=outside),
         _deny_without_tls("secretsmanager:*", "*"),
-    ]
-    if reader_role_arns is not None:
-        others = (Condition("ArnNotEquals", "aws:PrincipalArn", tuple(reader_role_arns)),) if reader_role_arns else ()
-        statements.append(Statement(
+        Statement(
             "DenyReadsByOtherPrincipals", "Deny", ("secretsmanager:GetSecretValue",), ("*",),
             principals=(ANYONE,), conditions=others,
-        ))
-    return PolicyDocument(tuple(statements))
+        ),
+    ))
 
 
 def reader_policy(secret_arns: Sequence[str], key_arn: str, region: str) -> PolicyDocument:

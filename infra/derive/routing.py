@@ -27,6 +27,11 @@ REPEAT_INTERVAL = "4h"
 # PagerDuty event severities: with severity-based urgency, critical is high urgency, warning low.
 PAGE_SEVERITY = "critical"
 UNROUTED_SEVERITY = "warning"
+# PagerDuty escalation: primary, then secondary after this delay, the whole policy looped.
+ESCALATION_DELAY_MINUTES = 15
+ESCALATION_LOOPS = 2
+# PagerDuty never auto-resolves an Ops Hub incident: Grafana resolves it, or a person does.
+AUTO_RESOLVE_TIMEOUT = "null"
 # Where Alertmanager reads its secrets; the files are provisioned beside it, never committed.
 SECRETS_DIR = "/etc/alertmanager/secrets"
 

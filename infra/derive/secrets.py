@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.model.access import AccessModel, SecretSpec
+from infra.model.vendor_scopes import VendorScopes, scope_tags
 
 NAME_PREFIX = "ops-hub"
 # Days a deleted secret can still be restored (AWS allows 7 to 30).
@@ -41,15 +42,19 @@ class SecretPlan:
     readers: tuple[str, ...]
     database_user: str | None
     master: str | None
+    database_admin: bool
     alarm_after_days: int
-    # Pulumi stores its value (a database login's first value, or a value another component
-    # provides), so Pulumi also reads it back on refresh.
+    # Pulumi stores its value (a database login's first value, the admin login, or a value
+    # another component provides), so Pulumi (the deploy role) also reads it back on refresh.
     seeded: bool
+    # What the credential may do at its vendor (None for vendors without a scope vocabulary).
+    vendor_scopes: VendorScopes | None = None
 
     @property
     def tags(self) -> dict[str, str]:
-        """The declared rotation plan, on the secret itself for anyone looking at it in AWS."""
-        return {"rotation": self.rotation, "rotation-days": str(self.rotation_days), "vendor": self.vendor}
+        """The declared rotation plan and vendor scopes, on the secret itself for anyone looking at it in AWS."""
+        plan = {"rotation": self.rotation, "rotation-days": str(self.rotation_days), "vendor": self.vendor}
+        return plan | (scope_tags(self.vendor_scopes) if self.vendor_scopes else {})
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class IdentityPlan:
     role_name: str
     service_principal: str
     secrets: tuple[str, ...]
+    runs_on: str
 
 
 def secret_name(environment: str, key: str) -> str:
@@ -71,9 +77,8 @@ def alarm_after_days(secret: SecretSpec) -> int:
     return secret.rotation_days + ROTATION_GRACE_DAYS
 
 
-def secret_plans(model: AccessModel, environment: str, provided: frozenset[str] = frozenset()) -> list[SecretPlan]:
-    """One plan per model secret; `provided` names the secrets whose value the program supplies."""
-    masters = {s.master for s in model.secrets if s.master}
+def secret_plans(model: AccessModel, environment: str) -> list[SecretPlan]:
+    """One plan per model secret."""
     return [
         SecretPlan(
             key=s.key,
@@ -85,8 +90,10 @@ def secret_plans(model: AccessModel, environment: str, provided: frozenset[str] 
             readers=tuple(i.name for i in model.identities if s.key in i.reads_secrets),
             database_user=s.database_user,
             master=s.master,
+            database_admin=s.database_admin,
             alarm_after_days=alarm_after_days(s),
-            seeded=s.database_user is not None or s.key in masters or s.key in provided,
+            seeded=s.stored_by_pulumi,
+            vendor_scopes=s.vendor_scopes,
         )
         for s in model.secrets
     ]
@@ -100,6 +107,7 @@ def identity_plans(model: AccessModel, environment: str) -> list[IdentityPlan]:
             role_name=f"{i.name}-{environment}",
             service_principal=SERVICE_PRINCIPALS[i.runs_on],
             secrets=i.reads_secrets,
+            runs_on=i.runs_on,
         )
         for i in model.identities
         if i.reads_secrets
@@ -127,7 +135,8 @@ def rotation_schedule_table(model: AccessModel, environment: str) -> str:
             if plan.rotation == "lambda"
             else "by hand, ticketed"
         )
-        rotators = [f"rotation of `{p.key}`" for p in plans if p.master == plan.key]
-        readers = ", ".join([f"`{r}`" for r in plan.readers] + rotators) or "no identity (Pulumi config or people)"
+        rotators = [f"rotation of `{p.key}`" for p in plans if plan.key in (p.key, p.master) and p.rotation == "lambda"]
+        deployer = ["the deploy role"] if plan.seeded else []
+        readers = ", ".join([f"`{r}`" for r in plan.readers] + rotators + deployer)
         lines.append(f"| `{plan.name}` | {how} | {plan.rotation_days} days | {plan.alarm_after_days} | {readers} |")
     return "\n".join(lines) + "\n"

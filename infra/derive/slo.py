@@ -24,6 +24,12 @@ PAGE_FOR = "2m"
 TICKET_FOR = "15m"
 # The window over which traffic must reach the SLO's minimum rate before a page.
 TRAFFIC_GUARD_WINDOW = "1h"
+PAGE_SEVERITY_LABEL = "page"
+# The alert query returns series only while burning, so "no data" is the healthy
+# state (OK), not an alert. A failing query means on-call is blind: Error raises
+# a DatasourceError alert carrying the rule's labels, so it is routed like the rule.
+NO_DATA_STATE = "OK"
+EXEC_ERR_STATE = "Error"
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class AlertClass:
 
 ALERT_CLASSES = (
     AlertClass(
-        severity="page",
+        severity=PAGE_SEVERITY_LABEL,
         suffix="FastBurn",
         burn_rates=(BurnRate(14.4, "1h", "5m"), BurnRate(6, "6h", "30m")),
         for_=PAGE_FOR,

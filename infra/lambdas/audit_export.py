@@ -1,24 +1,26 @@
 """The monthly audit export: last month's ops_audit.events, with its hash chain, to the locked archive.
 
-AWS Lambda handler `audit_export.lambda_handler` (package root infra/lambdas,
-psycopg from the layer VendorSecrets builds), started monthly by EventBridge
-Scheduler. It connects as the `ops_audit_exporter` login (a member of
-`ops_audit_reader`: it reads the whole trail and nothing else) with the AWS
-standard PostgreSQL secret in `EXPORTER_SECRET_ARN`, over TLS (`sslmode=require`
+AWS Lambda handler `infra.lambdas.audit_export.lambda_handler` (packaged with
+infra/lambdas/database.py, psycopg from the layer VendorSecrets builds), started
+monthly by EventBridge Scheduler. It connects as the `ops_audit_exporter` login (a
+member of `ops_audit_reader`: it reads the whole trail and nothing else) with the
+AWS standard PostgreSQL secret in `EXPORTER_SECRET_ARN`, over TLS (`sslmode=require`
 unless PGSSLMODE says otherwise).
 
 The file (JSON Lines, `audit-exports/YYYY/MM/events_YYYY_MM-<UTC timestamp>.jsonl`):
 
 1. a header: month, first and last chain_seq, row counts, and `anchor_hash`
    (the prev_hash of the first row = the last hash of the chain before it);
-2. one line per event in chain_seq order, with `canonical` = the exact text
+2. one line per sealed event in chain_seq order (the chain lives in
+   ops_audit.seals), with `canonical` = the exact text
    `ops_audit.event_digest` hashes after prev_hash (`ops_audit.event_canonical`). The run covers the whole
    chain_seq range of the month, so events whose occurred_at falls in the
    neighbouring month but whose chain_seq lies inside are included, marked
    `in_month: false`, and the chain in the file has no gap;
 3. a trailer: the month's last hash and the database's chain head at export.
 
-Before uploading, every line is checked (`sha256(prev_hash || canonical) == row_hash`,
+A month with events the sealer has not linked yet is refused (nothing is
+uploaded; the job fails and is retried). Before uploading, every line is checked (`sha256(prev_hash || canonical) == row_hash`,
 linked, contiguous); a mismatch fails the run and uploads nothing. The upload
 uses If-None-Match, so an earlier export is never replaced, and the bucket's
 Object Lock (compliance mode) keeps it. A ticket-severity notice carries the
@@ -40,34 +42,48 @@ from typing import Any
 import boto3
 import psycopg
 
+from infra.lambdas import database
+
 PREFIX = "audit-exports"
 FORMAT = "opshub.ops_audit.export/1"
 
-# `canonical` is the text the chain hashes (ops_audit.event_canonical, infra/migrations/
-# 0007_canonical_row.sql); every row's hash is recomputed from it before upload.
+# The chain lives in ops_audit.seals (infra/migrations/0010_async_seal.sql): the month's
+# range is that of its events' seals. `canonical` is the text the chain hashes
+# (ops_audit.event_canonical, 0007_canonical_row.sql); every row's hash is recomputed
+# from it before upload.
 EXPORT_SQL = """
 with bounds as (
-    select min(chain_seq) as lo, max(chain_seq) as hi
-    from ops_audit.events
-    where occurred_at >= %(start)s and occurred_at < %(end)s
+    select min(s.chain_seq) as lo, max(s.chain_seq) as hi
+    from ops_audit.events as e
+    join ops_audit.seals as s on s.event_id = e.id
+    where e.occurred_at >= %(start)s and e.occurred_at < %(end)s
 )
-select e.chain_seq,
+select s.chain_seq,
        e.id,
        e.actor_sub,
        e.actor_roles,
        e.action,
        e.target,
        e.payload,
-       encode(e.prev_hash, 'hex'),
-       encode(e.row_hash, 'hex'),
+       encode(s.prev_hash, 'hex'),
+       encode(s.row_hash, 'hex'),
        ops_audit.event_canonical(
-           e.chain_seq, e.id, e.occurred_at, e.actor_sub, e.actor_roles, e.action, e.target, e.payload
+           s.chain_seq, e.id, e.occurred_at, e.actor_sub, e.actor_roles, e.action, e.target, e.payload
        ),
        e.occurred_at >= %(start)s and e.occurred_at < %(end)s
-from ops_audit.events as e
+from ops_audit.seals as s
 cross join bounds as b
-where e.chain_seq between b.lo and b.hi
-order by e.chain_seq
+join ops_audit.events as e on e.id = s.event_id
+where s.chain_seq between b.lo and b.hi
+order by s.chain_seq
+"""
+
+# Events of the month the sealer has not linked yet: the export would leave them out.
+UNSEALED_SQL = """
+select count(*)
+from ops_audit.events as e
+where e.occurred_at >= %(start)s and e.occurred_at < %(end)s
+  and not exists (select from ops_audit.seals as s where s.event_id = e.id)
 """
 
 HEAD_SQL = "select last_seq, encode(last_hash, 'hex') from ops_audit.chain_head"
@@ -91,22 +107,16 @@ def month_bounds(month: str | None, now: dt.datetime) -> tuple[dt.datetime, dt.d
     return start, end
 
 
-def _connect(secret_arn: str) -> psycopg.Connection:
-    value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn, VersionStage="AWSCURRENT")
-    try:
-        s = json.loads(value["SecretString"])
-        params = {"host": s["host"], "port": int(s["port"]), "user": s["username"], "password": s["password"], "dbname": s["dbname"]}
-    except (KeyError, TypeError, ValueError):
-        raise ExportError(f"secret {secret_arn} must hold host, port, username, password and dbname") from None
-    return psycopg.connect(**params, sslmode=os.environ.get("PGSSLMODE", "require"), connect_timeout=10)
-
-
 def read_month(conn: psycopg.Connection, start: dt.datetime, end: dt.datetime) -> tuple[list[dict], dict]:
-    """The month's chain range and the chain head, from one read-only snapshot."""
+    """The month's chain range and the chain head, from one read-only snapshot; refuses a month not wholly sealed."""
     with conn.transaction():
         conn.execute("set transaction isolation level repeatable read, read only")
+        (unsealed,) = conn.execute(UNSEALED_SQL, {"start": start, "end": end}).fetchone()
         rows = conn.execute(EXPORT_SQL, {"start": start, "end": end}).fetchall()
         head_seq, head_hash = conn.execute(HEAD_SQL).fetchone()
+    if unsealed:
+        raise ExportError(f"{unsealed} events of {start:%Y-%m} are not sealed yet; is the sealer job `ops-audit-seal` "
+                          "running? Export again once `opshub audit verify` reports no old unsealed events")
     events = [
         {
             "chain_seq": r[0],
@@ -174,7 +184,7 @@ def lambda_handler(event: dict, context: Any) -> dict:
     env = os.environ
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start, end = month_bounds((event or {}).get("month"), now)
-    with _connect(env["EXPORTER_SECRET_ARN"]) as conn:
+    with database.connect(database.login(env["EXPORTER_SECRET_ARN"])) as conn:
         events, head = read_month(conn, start, end)
     body = build_export(events, head, start, now)
     bucket = env["ARCHIVE_BUCKET"]

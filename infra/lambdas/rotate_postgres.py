@@ -9,12 +9,14 @@ rotation changes nothing.
 
 The secret is AWS's PostgreSQL JSON (`engine`, `host`, `port`, `username`,
 `password`, `dbname`, `masterarn`). `masterarn` names a secret of the same
-shape whose login may ALTER ROLE (and CREATE ROLE, for the first clone).
+shape: the rotator login, which may do one thing, call
+`ops_rotation.set_login_password` (infra/migrations/0020_rotator.sql), which
+sets a rotated login's password and creates its clone on first use.
 Because each rotation changes the password of the user that is *not* current,
 the previous credentials keep working until the rotation after next.
 
-Passwords reach the server only as SCRAM verifiers inside a literal: never as
-clear text and never as a bound parameter, so no statement log shows them.
+Passwords reach the server only as SCRAM verifiers, never as clear text, so no
+statement log shows them.
 Connections use TLS (`sslmode=require`), overridable only through PGSSLMODE.
 Needs boto3 (in the Lambda runtime) and psycopg (the layer).
 """
@@ -31,7 +33,6 @@ from typing import Any
 import boto3
 import psycopg
 from botocore.exceptions import ClientError
-from psycopg import sql
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -186,29 +187,9 @@ def scram_verifier(conn: psycopg.Connection, user: str, password: str) -> str:
     return conn.pgconn.encrypt_password(password.encode(), user.encode(), b"scram-sha-256").decode()
 
 
-def ensure_login(conn: psycopg.Connection, user: str, template: str, password: str) -> None:
-    """Give `user` the password, creating it first as a plain LOGIN role with `template`'s group memberships."""
-    verifier = sql.Literal(scram_verifier(conn, user, password))
-    exists = conn.execute("select 1 from pg_roles where rolname = %s", (user,)).fetchone()
-    if exists:
-        conn.execute(sql.SQL("alter role {} with login password {}").format(sql.Identifier(user), verifier))
-        return
-    inherit = conn.execute("select rolinherit from pg_roles where rolname = %s", (template,)).fetchone()
-    if inherit is None:
-        raise RotationError(f"role {template!r} does not exist, so {user!r} cannot be cloned from it")
-    conn.execute(
-        sql.SQL(
-            "create role {} with login nosuperuser nocreaterole nocreatedb noreplication nobypassrls {} password {}"
-        ).format(sql.Identifier(user), sql.SQL("inherit" if inherit[0] else "noinherit"), verifier)
-    )
-    groups = conn.execute(
-        "select g.rolname from pg_auth_members m"
-        " join pg_roles g on g.oid = m.roleid join pg_roles u on u.oid = m.member"
-        " where u.rolname = %s order by g.rolname",
-        (template,),
-    ).fetchall()
-    for (group,) in groups:
-        conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), sql.Identifier(user)))
+def set_password(conn: psycopg.Connection, user: str, password: str) -> None:
+    """Give `user` the password through the rotator's one function, which creates `<base>_clone` on first use."""
+    conn.execute("select ops_rotation.set_login_password(%s, %s)", (user, scram_verifier(conn, user, password)))
 
 
 # --- the four steps ----------------------------------------------------------
@@ -242,7 +223,7 @@ def set_secret(client: Any, arn: str, token: str) -> None:
         logger.info("%s: %s already logs in with the pending password", arn, pending["username"])
         return
     with connect(master) as conn:
-        ensure_login(conn, pending["username"], base_user(pending["username"]), pending["password"])
+        set_password(conn, pending["username"], pending["password"])
     logger.info("%s: set the password of %s", arn, pending["username"])
 
 

@@ -7,11 +7,7 @@ segregation-of-duties pairs, and what the machine clients are granted in Auth0.
 
 from __future__ import annotations
 
-from infra.derive.auth0 import (
-    ACCESS_REVIEW_IDENTITY,
-    ACCESS_REVIEW_MANAGEMENT_SCOPES,
-    needs_phishing_resistant,
-)
+from infra.derive.auth0 import needs_phishing_resistant
 from infra.markdown import table
 from infra.model.access import AccessModel
 
@@ -45,7 +41,8 @@ def _roles_section(model: AccessModel) -> list[str]:
         "## Roles",
         "",
         "Every role requires MFA. A privileged role holds a privileged permission and accepts only",
-        "phishing-resistant factors; the post-login Action denies a sign-in that used another factor.",
+        "phishing-resistant factors; the post-login Action denies a sign-in that used another factor,",
+        f"and challenges again when the MFA is older than {model.sign_in.mfa_max_age_minutes} minutes.",
         "",
         *table(["role", "description", "read-only", "privileged", "MFA"], rows),
     ]
@@ -90,7 +87,11 @@ def _sod_section(model: AccessModel) -> list[str]:
 
 def _machine_section(model: AccessModel) -> list[str]:
     rows = [[f"`{i.name}`", "ops API", _code(i.api_permissions)] for i in model.identities if i.api_permissions]
-    rows.append([f"`{ACCESS_REVIEW_IDENTITY}`", "Auth0 Management API (own client)", _code(ACCESS_REVIEW_MANAGEMENT_SCOPES)])
+    rows += [
+        [f"`{i.name}`", "Auth0 Management API (own client, read-only)", _code(i.management_api_scopes)]
+        for i in model.identities
+        if i.management_api_scopes
+    ]
     return ["## Machine clients in Auth0", "", *table(["identity", "audience", "scopes"], rows)]
 
 

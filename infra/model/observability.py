@@ -25,6 +25,8 @@ SLUG = r"^[a-z0-9][a-z0-9-]*$"
 PAGERDUTY_USER = r"^P[A-Z0-9]{6}$"
 T = TypeVar("T")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DURATION = r"^[1-9][0-9]*(s|m|h)$"
+DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600}
 
 
 class ObservabilityError(UsageError):
@@ -116,12 +118,36 @@ class MaintenanceWindow(_Strict):
     location: str = Field(pattern=r"^[A-Za-z_]+(/[A-Za-z_]+)*$")
 
 
+def duration_seconds(text: str) -> int:
+    """A catalogue duration ("5m", "4h") in seconds."""
+    return int(text[:-1]) * DURATION_SECONDS[text[-1]]
+
+
+class PagingLimits(_Strict):
+    """How far the paging path may be loosened; the policy pack holds every plan to these."""
+
+    max_page_for: str = Field(pattern=DURATION)
+    max_group_wait: str = Field(pattern=DURATION)
+    max_group_interval: str = Field(pattern=DURATION)
+    max_repeat_interval: str = Field(pattern=DURATION)
+    max_escalation_delay_minutes: int = Field(ge=1, le=60)
+
+    def seconds(self) -> dict[str, int]:
+        return {
+            "max_page_for_seconds": duration_seconds(self.max_page_for),
+            "max_group_wait_seconds": duration_seconds(self.max_group_wait),
+            "max_group_interval_seconds": duration_seconds(self.max_group_interval),
+            "max_repeat_interval_seconds": duration_seconds(self.max_repeat_interval),
+        }
+
+
 class OnCallSpec(_Strict):
     time_zone: str = Field(pattern=r"^[A-Za-z_]+(/[A-Za-z_]+)*$")
     rotation_start: AwareDatetime
     teams: tuple[TeamSpec, ...] = Field(min_length=1)
     default_team: str
     runbook_url: str = Field(pattern=r"^https://\S+$")
+    paging_limits: PagingLimits
     maintenance_windows: tuple[MaintenanceWindow, ...] = ()
 
     @cached_property
@@ -192,6 +218,13 @@ def _oncall_problems(oncall: OnCallSpec) -> list[str]:
         f"maintenance_windows.{w.name}: end {w.end} is not after start {w.start}"
         for w in oncall.maintenance_windows
         if w.end <= w.start
+    ]
+    limits = oncall.paging_limits
+    order = [("max_group_wait", limits.max_group_wait), ("max_group_interval", limits.max_group_interval), ("max_repeat_interval", limits.max_repeat_interval)]
+    problems += [
+        f"paging_limits.{later}: {later_value} is shorter than {earlier} ({earlier_value})"
+        for (earlier, earlier_value), (later, later_value) in zip(order, order[1:], strict=False)
+        if duration_seconds(later_value) < duration_seconds(earlier_value)
     ]
     return problems
 

@@ -3,7 +3,9 @@
 Each run gets a fresh event loop, fresh mocks and fresh config, waits for every
 registration, and resets the runtime afterwards, so runs in one process never
 leak into each other. The result is the input `pulumi-policy-opa` would see for
-the stack (`{"resources": [...]}`), plus which properties were Pulumi secrets.
+the stack (`{"resources": [...]}`), plus which properties were Pulumi secrets and
+the outputs the mocks computed beyond the inputs (`computedOutputs`: the id and
+what providers compute), from which the outputs stack rules see are rebuilt.
 
 A plan of the real program also carries its identity stamp (the git revision,
 a dirty flag and the digests of the model, assignments and config it was made
@@ -27,7 +29,7 @@ import pulumi
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import PROJECT, REPO_ROOT, SECRET_KEYS, StackConfig, parse_stack_config, read_stack_file, stack_file
+from infra.config import PROJECT, REPO_ROOT, SECRET_KEYS, parse_stack_config, read_stack_file, stack_file
 from infra.inputs import ProgramInputs, load_inputs
 from infra.migrations.files import MIGRATIONS_DIR
 from infra.offline.recorder import PlanMocks, RecordingMonitor, Registration, UnknownInputError
@@ -103,6 +105,7 @@ def analyzer_resources(registrations: dict[str, Registration]) -> list[dict[str,
             "custom": reg.custom,
             "properties": reg.properties,
             "secretProperties": reg.secret_paths,
+            "computedOutputs": reg.computed_outputs,
             "options": reg.options,
             "provider": _provider_info(reg.provider_ref, registrations),
             "dependencies": reg.dependencies,
@@ -138,11 +141,8 @@ def run_plan(
     path = stack_file(stack, root)
     raw = read_stack_file(path)
     config = inputs.config if inputs is not None else parse_stack_config(raw, str(path))
-    return _run(stack, raw, config, program, inputs)
-
-
-def _run(stack: str, raw: dict[str, Any], config: StackConfig, program: Callable[[], None], inputs: ProgramInputs | None) -> Plan:
-    monitor = RecordingMonitor(PlanMocks(config.aws_account_id, config.aws_region))
+    settings = engine_settings(raw)
+    monitor = RecordingMonitor(PlanMocks(config.aws_account_id, config.aws_region), settings)
     errors = _ErrorLog()
     logger = logging.getLogger(f"opshub.offline.{id(monitor)}")
     logger.addHandler(errors)
@@ -150,7 +150,7 @@ def _run(stack: str, raw: dict[str, Any], config: StackConfig, program: Callable
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        pulumi.runtime.set_all_config(engine_settings(raw), list(SECRET_KEYS))
+        pulumi.runtime.set_all_config(settings, list(SECRET_KEYS))
         pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, logger=logger, monitor=monitor)
         _sync_await(run_pulumi_func(program))
     finally:

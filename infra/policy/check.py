@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from infra.model.access import AccessModel
-from infra.policy.engines import DEFAULT_ENGINE, Engine, make_engine
+from infra.policy.engines import DEFAULT_ENGINE, Engine, analyzer_messages, make_engine
 from infra.policy.generate import with_model
-from infra.policy.inputs import analyzer_input, stack_input
+from infra.policy.inputs import DEFAULT_STACK_SHAPE, analyzer_input, stack_input
 from infra.policy.pack import PACK_DIR, PolicyPack, Rule, load_pack
 from infra.policy.waivers import WAIVERS_FILE, Waiver, load_waivers
 
@@ -59,17 +59,17 @@ def _resource_findings(pack: PolicyPack, engine: Engine, resources: list[dict[st
         findings += [
             Finding(rule, resource["urn"], resource["name"], resource["type"], message)
             for rule in rules
-            for message in values[rule.name]
+            for message in analyzer_messages(values[rule.name])
         ]
     return findings
 
 
-def _stack_findings(pack: PolicyPack, engine: Engine, resources: list[dict[str, Any]]) -> list[Finding]:
+def _stack_findings(pack: PolicyPack, engine: Engine, resources: list[dict[str, Any]], shape: str) -> list[Finding]:
     rules = pack.of_scope("stack")
     if not rules:
         return []
     by_urn = {r["urn"]: r for r in resources}
-    values = engine.query([r.findings_rule for r in rules], stack_input(resources))
+    values = engine.query([r.findings_rule for r in rules], stack_input(resources, shape))
     findings = []
     for rule in rules:
         for hit in values[rule.findings_rule]:
@@ -92,9 +92,10 @@ def run_check(
     resources: list[dict[str, Any]],
     waivers: tuple[Waiver, ...] = (),
     today: dt.date | None = None,
+    stack_shape: str = DEFAULT_STACK_SHAPE,
 ) -> Report:
     today = today or dt.datetime.now(dt.UTC).date()
-    findings = _resource_findings(pack, engine, resources) + _stack_findings(pack, engine, resources)
+    findings = _resource_findings(pack, engine, resources) + _stack_findings(pack, engine, resources, stack_shape)
     findings.sort(key=lambda f: (f.rule.id, f.urn, f.message))
     return Report(
         findings=_apply_waivers(findings, waivers, today),
@@ -113,6 +114,8 @@ def check_stack(
     waivers_path: Path = WAIVERS_FILE,
     today: dt.date | None = None,
     model: AccessModel | None = None,
+    stack_shape: str = DEFAULT_STACK_SHAPE,
+    per_rule: bool = False,
 ) -> Report:
     """Load the pack and the waivers, then evaluate the resources with the chosen engine.
 
@@ -123,5 +126,5 @@ def check_stack(
     if model is not None:
         pack = with_model(pack, model)
     waivers = load_waivers(waivers_path, frozenset(pack.rule_by_id))
-    engine = make_engine(engine_name, pack.package, pack.modules, opa_url)
-    return run_check(pack, engine, resources, waivers, today)
+    engine = make_engine(engine_name, pack.package, pack.modules, opa_url, per_rule=per_rule)
+    return run_check(pack, engine, resources, waivers, today, stack_shape)

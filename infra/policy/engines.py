@@ -1,12 +1,15 @@
 """Rego engines behind one small interface: load the pack, query a set of rules for one input.
 
-- `regorus` (PyPI gordon-to-regorus): a Rust Rego engine; rejects what OPA rejects.
-- `regopy` (Microsoft rego-cpp): a second, independent implementation.
-- `opa`: a running OPA server (opa-python-client) that has the pack loaded, for
-  teams that evaluate centrally (`opa run --server policies/`).
+- `regorus` (PyPI gordon-to-regorus): a Rust Rego engine; the fast default.
+- `opa`: the real OPA (Go, v1.20) embedded through opa-golib-python-bindings, the
+  reference for semantics. `per_rule=True` queries each rule alone as
+  `data.<package>.<rule>`, as pulumi-policy-opa's evalPolicyPack does.
+- `opa-server`: a running OPA server (opa-python-client) that has the pack loaded,
+  for teams that evaluate centrally (`opa run --server policies/`).
 
-Each query returns `{rule: [values]}` with sets as sorted lists, so the results
-of two engines compare with `==`.
+Each query returns `{rule: value}` with sets as sorted lists, so the results of two
+engines compare with `==`. `analyzer_messages` turns a rule's value into the messages
+the analyzer reports.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from urllib.parse import urlparse
 
 from infra.errors import UsageError
 
-ENGINES = ("regorus", "regopy")
+ENGINES = ("regorus", "opa")
 DEFAULT_ENGINE = "regorus"  # see docs/adr/0002-policy-engine.md for the evidence
+# What `make venv` installs OPA from; its metadata says Python >= 3.14, the wheel runs on 3.11.
+OPA_BINDINGS = "opa-golib-python-bindings==0.4.4"
 
 
 class PolicyEngineError(UsageError):
@@ -29,17 +34,51 @@ class PolicyEngineError(UsageError):
 class Engine(Protocol):
     name: str
 
-    def query(self, rules: list[str], document: dict[str, Any]) -> dict[str, list[Any]]: ...
+    def query(self, rules: list[str], document: dict[str, Any]) -> dict[str, Any]: ...
 
 
 def _canonical(value: Any) -> Any:
-    """Sets (regorus) and arrays (regopy) of results as sorted lists, recursively."""
+    """Sets and arrays of results as sorted lists, recursively (engines order sets differently)."""
     if isinstance(value, (set, frozenset, list, tuple)):
         items = [_canonical(v) for v in value]
         return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
     if isinstance(value, dict):
         return {k: _canonical(v) for k, v in value.items()}
     return value
+
+
+def go_format(value: Any) -> str:
+    """Go's `fmt.Sprintf("%v", v)` of a JSON value, as the analyzer prints a non-string result."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return "[" + " ".join(go_format(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_format(value[k])}" for k in sorted(value)) + "]"
+    return str(value)
+
+
+def analyzer_messages(value: Any) -> list[str]:
+    """A rule's value as pulumi-policy-opa's evalPolicyPack reports it.
+
+    Only a set (an array) yields messages: a string as it is, an object's string
+    `msg`, anything else printed with `%v` (extractViolationMessage).
+    """
+    if not isinstance(value, list):
+        return []
+    messages = []
+    for item in value:
+        if isinstance(item, str):
+            messages.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("msg"), str):
+            messages.append(item["msg"])
+        else:
+            messages.append(go_format(item))
+    return messages
 
 
 QUERY_PACKAGE = "opshub_query"
@@ -63,7 +102,7 @@ class _QueryModules:
             entries = "".join(f'\n\t"{r}": data.{self.package}.{r},' for r in rules)
             self._add_module(f"{QUERY_PACKAGE}_{name}.rego", f"package {QUERY_PACKAGE}\n\nimport rego.v1\n\n{name} := {{{entries}\n}}\n")
             self._names[key] = name
-        return f"data.{QUERY_PACKAGE}.{self._names[key]}"
+        return f"{QUERY_PACKAGE}.{self._names[key]}"
 
 
 class RegorusEngine:
@@ -80,43 +119,62 @@ class RegorusEngine:
             except Exception as exc:  # noqa: BLE001 - the binding raises bare exceptions
                 raise PolicyEngineError(f"regorus: {path}", [str(exc).split("\nStack backtrace:")[0].strip()]) from None
 
-    def query(self, rules: list[str], document: dict[str, Any]) -> dict[str, list[Any]]:
+    def query(self, rules: list[str], document: dict[str, Any]) -> dict[str, Any]:
         try:
             rule = self._queries.rule_for(rules)
-            self._engine.set_input(document)
-            # As JSON: the binding's own conversion fails on sets of objects (unhashable in Python).
-            return _canonical(json.loads(self._engine.eval_rule_as_json(rule)))
+            # As JSON both ways: the binding converts neither None in nor sets of objects out.
+            self._engine.set_input_json(json.dumps(document))
+            return _canonical(json.loads(self._engine.eval_rule_as_json(f"data.{rule}")))
         except Exception as exc:  # noqa: BLE001
             raise PolicyEngineError("regorus", [str(exc).split("\nStack backtrace:")[0].strip()]) from None
 
 
-class RegopyEngine:
-    name = "regopy"
+def _opa_bindings() -> Any:
+    try:
+        from opa_bindings import engine
+    except ImportError:
+        problem = f"the OPA engine is not installed; `make venv` installs it ({OPA_BINDINGS}, pinned by hash)"
+        raise PolicyEngineError("opa", [problem]) from None
+    return engine
 
-    def __init__(self, package: str, modules: dict[str, str]) -> None:
-        import regopy
 
-        self._interpreter = regopy.Interpreter()
-        self._queries = _QueryModules(package, self._interpreter.add_module)
+class OpaEngine:
+    """Real OPA in-process. Batched by default; `per_rule` asks each rule alone, as the analyzer does."""
+
+    name = "opa"
+
+    def __init__(self, package: str, modules: dict[str, str], per_rule: bool = False) -> None:
+        opa = _opa_bindings()
+        self._errors = opa.OpaError
+        self._undefined = opa.OpaUndefinedError
+        self._engine = opa.OpaEngine()
+        self._package = package
+        self.per_rule = per_rule
+        self._queries = _QueryModules(package, self._engine.add_policy)
         for path, text in modules.items():
             try:
-                self._interpreter.add_module(path, text)
-            except Exception as exc:  # noqa: BLE001
-                raise PolicyEngineError(f"regopy: {path}", [str(exc)]) from None
+                self._engine.add_policy(path, text)
+            except self._errors as exc:
+                raise PolicyEngineError(f"opa: {path}", [exc.message]) from None
 
-    def query(self, rules: list[str], document: dict[str, Any]) -> dict[str, list[Any]]:
-        rule = self._queries.rule_for(rules)
-        self._interpreter.set_input(document)
-        output = self._interpreter.query(f"x := {rule}")
-        # str() of a failed output can abort the process, so check ok() first.
-        if not output.ok():
-            raise PolicyEngineError("regopy", ["the query failed to compile or evaluate (run with --engine regorus for details)"])
-        return _canonical(json.loads(output.binding("x").json()))
+    def _document(self, path: str, document: dict[str, Any]) -> Any:
+        try:
+            return self._engine.eval_document(path, document)
+        except self._undefined:
+            return None
+        except self._errors as exc:
+            raise PolicyEngineError("opa", [exc.message]) from None
+
+    def query(self, rules: list[str], document: dict[str, Any]) -> dict[str, Any]:
+        if self.per_rule:
+            return _canonical({r: self._document(f"{self._package}.{r}", document) for r in rules})
+        return _canonical(self._document(self._queries.rule_for(rules), document))
+
 
 class OpaServerEngine:
     """Queries `data.<package>` on a running OPA server that has the pack loaded."""
 
-    name = "opa"
+    name = "opa-server"
 
     def __init__(self, package: str, url: str, timeout: float = 10.0) -> None:
         from opa_client.opa import OpaClient
@@ -133,7 +191,7 @@ class OpaServerEngine:
             timeout=timeout,
         )
 
-    def query(self, rules: list[str], document: dict[str, Any]) -> dict[str, list[Any]]:
+    def query(self, rules: list[str], document: dict[str, Any]) -> dict[str, Any]:
         import requests
 
         try:
@@ -148,11 +206,12 @@ class OpaServerEngine:
             raise PolicyEngineError(self.url, [f"the OPA server's pack lacks rules {missing}; load policies/ there"])
         return _canonical({r: package_doc[r] for r in rules})
 
-def make_engine(name: str, package: str, modules: dict[str, str], opa_url: str | None = None) -> Engine:
+
+def make_engine(name: str, package: str, modules: dict[str, str], opa_url: str | None = None, per_rule: bool = False) -> Engine:
     if opa_url:
         return OpaServerEngine(package, opa_url)
     if name == "regorus":
         return RegorusEngine(package, modules)
-    if name == "regopy":
-        return RegopyEngine(package, modules)
+    if name == "opa":
+        return OpaEngine(package, modules, per_rule=per_rule)
     raise PolicyEngineError(name, [f"unknown engine; choose one of {', '.join(ENGINES)}"])

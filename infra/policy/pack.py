@@ -2,7 +2,7 @@
 
 pulumi-policy-opa treats a rule as a policy by its name (`deny`/`violation`
 mandatory, `warn` advisory, `stack_` prefixed ones stack-level); everything
-else is a helper. Neither in-process engine implements `rego.metadata`, so the
+else is a helper. regorus lacks `rego.metadata` and the OPA bindings skip annotations, so the
 `# METADATA` blocks are read from the source here.
 
 A stack rule is written as `stack_deny_X contains f.msg if some f in X`,

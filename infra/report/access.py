@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from infra.config import StackConfig
 from infra.model.access import LEVEL_ORDER, AccessModel, Role
 from infra.model.assignments import Assignments
 from infra.provenance import canonical_sha256
@@ -23,6 +24,10 @@ from infra.report.credentials import credential_reach
 from infra.report.declared import Declared, read_declared
 from infra.report.findings import PolicyResult, evaluate
 from infra.report.planned import PlannedRevision
+from infra.report.sign_in import archive_writers, sign_in_applications
+from infra.report.trail import trail_principals
+
+DEPLOY_ROLE_KEY = StackConfig.model_fields["deploy_role_arn"].alias
 
 DECLARED = "declared in the plan"
 MODEL_ONLY = "access model only: the plan declares no resource for this yet"
@@ -72,7 +77,11 @@ def _reach(model: AccessModel, permissions: list[str], reads: dict[str, list[str
         rows.append(
             {
                 "permission": perm,
-                "routes": [f"{r.method} {r.path}" for r in model.routes if r.permission == perm],
+                "routes": [
+                    r.label + (f" (records {r.audit_action})" if r.audit_action else "")
+                    for r in model.routes
+                    if r.permission == perm
+                ],
                 "integrations": [f"{i.title}: {i.grants[perm]}" for i in integrations],
                 "database": _policies_for(role_name, declared) if "supabase" in vendors else [],
                 "secrets": sorted(k for k in server_reads if k.split("/")[0] in vendors),
@@ -154,6 +163,8 @@ def _secrets(model: AccessModel, declared: Declared, reads: dict[str, list[str]]
                 "declared_rotation_days": found.rotation_days if found else None,
                 "declared_rotation_lambda": found.rotation_lambda if found else False,
                 "customer_kms_key": found.kms_key if found else None,
+                # What the key may do at its vendor, as the declared secret's tags say.
+                "vendor_scopes": list(found.vendor_scopes) if found else [],
                 "readers": readers.get(spec.key) or sorted(name for name, keys in reads.items() if spec.key in keys),
             }
         )
@@ -241,7 +252,9 @@ def build_report(
     declared = read_declared(planned.resources, planned.sql_files)
     reads = _identity_reads(model, declared)
     roles = _roles(model, declared, reads)
-    credentials = credential_reach(planned.resources, model, declared.secrets, roles, planned.assignments)
+    credentials = credential_reach(
+        planned.resources, model, declared.secrets, roles, planned.assignments, planned.config.get(DEPLOY_ROLE_KEY)
+    )
     body = {
         "stack": planned.stack,
         "sources": {
@@ -263,7 +276,9 @@ def build_report(
         "credentials": credentials,
         "people": _people(roles, planned.assignments, model),
         "database": _database(declared),
+        "trail_principals": trail_principals(planned.resources, declared, planned.platform),
         "segregation_of_duties": _sod(model, roles),
+        "sign_in": {"applications": sign_in_applications(planned.resources), "archives": archive_writers(planned.resources)},
         "findings": findings.as_dict(),
         "plan": {"resources": declared.resource_count},
     }

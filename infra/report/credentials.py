@@ -12,8 +12,9 @@ change adds shows up without a change here:
 - people reach a vendor's credential only through the identity that serves the /ops
   routes (`serves_routes` in the model): ops role -> route -> that identity -> the
   IAM statement that lets it read the secret; they never hold the credential;
-- the deploy role (the AWS credentials `pulumi up` runs with) manages every secret,
-  writes the values the plan declares (`SecretVersion`) and reads them back;
+- the deploy role (the AWS credentials `pulumi up` runs with, `opshub:deployRoleArn`)
+  manages every secret, writes the values the plan declares (`SecretVersion`) and
+  reads them back;
 - principals a secret's resource policy names that are not roles of the plan, and
   the account's other IAM principals where neither the resource policy nor the key
   limits readers, are listed too, because the plan cannot rule them out.
@@ -278,33 +279,39 @@ def _people(plan: _Plan, key: str, runtime: Reach, ops_roles: list[dict], assign
     return out
 
 
-def _deploy(plan: _Plan, secret: Resource, limited_reads: bool) -> Reach:
+def _deploy(plan: _Plan, secret: Resource, reads_denied: bool, role_arn: str | None) -> Reach:
     """`pulumi up`'s own credentials: they manage every secret, write the values the plan declares and read them back."""
     provider = (secret.get("provider") or {}).get("name") or "the default AWS provider"
     versions = plan.linked_to(SECRET_VERSION, "secretId", secret)
     reach = Reach(
         "deploy role",
         "deploy",
-        f"the AWS credentials `pulumi up` runs with (provider {provider}): manages the secret, its resource policy and rotation",
+        f"the AWS credentials `pulumi up` runs with ({role_arn or 'role not stated'}, provider {provider}): "
+        "manages the secret, its resource policy and rotation",
         {"manage"},
         [[f"Pulumi provider {provider}", f"aws:secretsmanager/secret:Secret {secret['name']}"]],
     )
     for version in versions:
         reach.access.add(WRITE)
         reach.paths.append([f"Pulumi provider {provider}", f"{SECRET_VERSION.split(':')[-1]} {version['name']} declares the value"])
-        if not limited_reads:
+        if not reads_denied:
             reach.access.add(READ)
     return reach
 
 
-def _reads_limited(policy_doc: Any, account: str | None) -> bool:
-    """Whether the resource policy denies reads to a principal of the account it does not name (an allowlist)."""
-    outsider = iam_eval.Principal(frozenset({f"arn:aws:iam::{account or '000000000000'}:role/not-in-this-plan"}), account)
-    return bool(iam_eval.denies(policy_doc, ACTIONS[READ][0], outsider))
+def _reads_denied(policy_doc: Any, account: str | None, arn: str | None = None) -> bool:
+    """Whether the resource policy denies reads to `arn` (default: a principal of the account it does not name)."""
+    caller = iam_eval.Principal(frozenset({arn or f"arn:aws:iam::{account or '000000000000'}:role/not-in-this-plan"}), account)
+    return bool(iam_eval.denies(policy_doc, ACTIONS[READ][0], caller))
 
 
 def credential_reach(
-    resources: list[Resource], model: AccessModel, declared: dict[str, DeclaredSecret] | None, ops_roles: list[dict], assignments: Assignments | None
+    resources: list[Resource],
+    model: AccessModel,
+    declared: dict[str, DeclaredSecret] | None,
+    ops_roles: list[dict],
+    assignments: Assignments | None,
+    deploy_role_arn: str | None = None,
 ) -> list[dict[str, Any]]:
     """One entry per declared secret: its rotation plan and every principal that can read or write it."""
     if not declared:
@@ -331,9 +338,10 @@ def credential_reach(
                 runtime_reach = reach
         if runtime_reach is not None:
             reaches += _people(plan, key, runtime_reach, ops_roles, assignments)
-        limited = _reads_limited(policy_doc, _account(secret))
-        reaches.append(_deploy(plan, secret, limited))
-        reaches += _outsiders(plan, secret, policy_doc, limited)
+        limited = _reads_denied(policy_doc, _account(secret))
+        deploy_denied = limited and (deploy_role_arn is None or _reads_denied(policy_doc, _account(secret), deploy_role_arn))
+        reaches.append(_deploy(plan, secret, deploy_denied, deploy_role_arn))
+        reaches += _outsiders(plan, secret, policy_doc, limited, deploy_role_arn)
         model_spec = model.secret_by_key.get(key)
         out.append(
             {
@@ -348,10 +356,11 @@ def credential_reach(
     return sorted(out, key=lambda c: c["key"])
 
 
-def _outsiders(plan: _Plan, secret: Resource, policy_doc: Any, limited: bool) -> list[Reach]:
+def _outsiders(plan: _Plan, secret: Resource, policy_doc: Any, limited: bool, deploy_role_arn: str | None) -> list[Reach]:
     out = [
         Reach(arn, "external", "named in the secret's resource policy; not a role of this plan, so its own IAM policies decide", {"named"}, [["secret resource policy"]])
         for arn in iam_eval.foreign_principals(policy_doc, [r.principal for r in plan.roles])
+        if arn != deploy_role_arn
     ]
     keys = [k for k in _linked(secret, "kmsKeyId", plan.by_urn) if k["type"] == KMS_KEY]
     account = _account(secret)

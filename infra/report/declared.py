@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from infra.model.vendor_scopes import TAG_GRANTS, TAG_KEY_TYPE, TAG_ROLE
 from infra.report.rls import RlsPolicy, parse_grants, parse_policies
 
 AUTH0_ROLE = "auth0:index/role:Role"
@@ -76,6 +77,8 @@ class DeclaredSecret:
     kms_key: bool
     rotation_days: int | None  # from a declared SecretRotation
     rotation_lambda: bool
+    # What the key may do at its vendor, read back from the secret's vendor-* tags.
+    vendor_scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,16 @@ def _secret_key(name: str) -> str:
     return "/".join(name.split("/")[-2:])
 
 
+def declared_vendor_scopes(tags: object) -> tuple[str, ...]:
+    """`key type X`, `role Y` and `grant Z` for the vendor-* tags VendorSecrets writes (scope_tags)."""
+    if not isinstance(tags, dict):
+        return ()
+    scopes = [f"key type {tags[TAG_KEY_TYPE]}"] if TAG_KEY_TYPE in tags else []
+    scopes += [f"role {tags[TAG_ROLE]}"] if TAG_ROLE in tags else []
+    grant_tags = sorted((k for k in tags if k.startswith(TAG_GRANTS)), key=lambda k: (len(k), k))
+    return tuple(scopes + [f"grant {g}" for k in grant_tags for g in str(tags[k]).split()])
+
+
 def secrets(resources: list[Resource], by_urn: dict[str, Resource]) -> dict[str, DeclaredSecret] | None:
     declared = _of_type(resources, SECRET)
     if not declared:
@@ -265,6 +278,7 @@ def secrets(resources: list[Resource], by_urn: dict[str, Resource]) -> dict[str,
             kms_key=bool(_props(secret).get("kmsKeyId")),
             rotation_days=int(days) if days is not None else None,
             rotation_lambda=bool(rotation.get("rotationLambdaArn")),
+            vendor_scopes=declared_vendor_scopes(_props(secret).get("tags")),
         )
     return dict(sorted(out.items()))
 

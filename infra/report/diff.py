@@ -2,7 +2,8 @@
 
 `diff_reports(base, head)` compares two reports of `access.report_for` and returns
 plain data only (no Markdown): per role, identity, route, integration level,
-credential, database grant and RLS policy what was added or removed; the
+credential (who reaches it, its rotation, what it may do at the vendor), database
+grant and RLS policy what was added or removed; the
 segregation-of-duties pairs an approved person would newly hold; findings new in
 head or resolved, in the field names of `opshub policy check --format json`.
 Every change that lets someone do or read more is also listed under `widening`
@@ -126,11 +127,17 @@ def _principals(credential: dict | None) -> dict[str, dict]:
     return {p["principal"]: p for p in (credential or {}).get("principals", [])}
 
 
+def _vendor_scopes(report: dict) -> dict[str, list[str]]:
+    # (reports written before vendor scopes existed have none)
+    return {s["key"]: s.get("vendor_scopes", []) for s in report["secrets"]}
+
+
 def _credential_diffs(base: dict, head: dict) -> tuple[dict[str, dict], list[Widening]]:
     old, new = _by(base.get("credentials", []), "key"), _by(head.get("credentials", []), "key")
+    old_scopes, new_scopes = _vendor_scopes(base), _vendor_scopes(head)
     diffs: dict[str, dict] = {}
     widening: list[Widening] = []
-    for key in sorted(set(old) | set(new)):
+    for key in sorted(set(old) | set(new) | set(old_scopes) | set(new_scopes)):
         before, after = _principals(old.get(key)), _principals(new.get(key))
         entry: dict[str, Any] = {}
         added = [{"principal": n, "kind": after[n]["kind"], "access": after[n]["access"]} for n in sorted(set(after) - set(before))]
@@ -146,6 +153,8 @@ def _credential_diffs(base: dict, head: dict) -> tuple[dict[str, dict], list[Wid
         rotation_before, rotation_after = (old.get(key) or {}).get("rotation"), (new.get(key) or {}).get("rotation")
         if rotation_before != rotation_after:
             entry["rotation"] = {"from": rotation_before, "to": rotation_after}
+        if scopes := _changes(old_scopes.get(key, []), new_scopes.get(key, [])):
+            entry["vendor_scopes"] = scopes
         if entry:
             diffs[key] = entry
         widening += [_widening("credential_principal_added", key, a["principal"], ", ".join(a["access"])) for a in added]
@@ -154,6 +163,7 @@ def _credential_diffs(base: dict, head: dict) -> tuple[dict[str, dict], list[Wid
             for c in changed
             if set(c["to"]) - set(c["from"])
         ]
+        widening += [_widening("vendor_scope_added", key, s) for s in entry.get("vendor_scopes", {}).get("added", [])]
     return diffs, widening
 
 
@@ -268,6 +278,7 @@ _SENTENCES: dict[str, Callable[[Widening], str]] = {
     "route_permission_changed": lambda w: f"route `{w['subject']}` now needs `{w['object']}` ({w['detail']})",
     "credential_principal_added": lambda w: f"`{w['object']}` can now {w['detail']} credential `{w['subject']}`",
     "credential_access_added": lambda w: f"`{w['object']}` can now also {w['detail']} credential `{w['subject']}`",
+    "vendor_scope_added": lambda w: f"credential `{w['subject']}` may now do `{w['object']}` at the vendor",
     "person_holds_sod_pair": lambda w: f"approved person `{w['subject']}` ({w['detail']}) would hold `{w['object']}`",
     "database_grant_added": lambda w: f"database grant {w['subject']}: {w['detail']} on {w['object']}",
     "rls_policy_added": lambda w: f"RLS policy {w['subject']} on {w['object']} ({w['detail']})",
@@ -314,6 +325,8 @@ def _credential_rows(credentials: dict[str, dict]) -> list[Row]:
         rows += [_row(key, f"{a['kind']} ({', '.join(a['access'])})", a["principal"], "") for a in principals.get("added", [])]
         rows += [_row(key, f"{r['kind']} ({', '.join(r['access'])})", "", r["principal"]) for r in principals.get("removed", [])]
         rows += [_row(key, f"{c['principal']} access", ", ".join(c["to"]), ", ".join(c["from"])) for c in principals.get("changed", [])]
+        if scopes := change.get("vendor_scopes"):
+            rows.append(_row(key, "at the vendor", ", ".join(scopes.get("added", [])), ", ".join(scopes.get("removed", []))))
         if "rotation" in change:
             rows.append(_row(key, "rotation", rotation_text(change["rotation"]["to"]), rotation_text(change["rotation"]["from"])))
     return rows

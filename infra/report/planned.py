@@ -1,8 +1,8 @@
 """A plan as the report reads it: its resources and the identity and inputs it carries.
 
 `planned_from_document` takes a `resources.json` of `opshub plan` and returns
-everything a report needs (the access model, approvals and migration files
-embedded in the plan, the revision it was made at) without reading the
+everything a report needs (the access model, approvals, Supabase's platform
+principals and migration files embedded in the plan, the revision it was made at) without reading the
 checkout. A plan without the identity stamp, or whose embedded data does not
 match its digests, is refused with a message saying how to make a good one.
 """
@@ -18,6 +18,7 @@ from infra.errors import UsageError, describe_validation_error
 from infra.inputs import STAMP_VERSION
 from infra.model.access import AccessModel
 from infra.model.assignments import Assignments
+from infra.model.platform import Platform, load_platform
 from infra.provenance import NOT_GIT, GitRevision, canonical_sha256
 
 REPLAN = "make it again with `opshub plan --stack STACK --out DIR` (or `make plan`)"
@@ -35,6 +36,8 @@ class PlannedRevision:
     model: AccessModel
     assignments: Assignments | None
     sql_files: dict[str, str]  # the migration files the plan applies, by name
+    platform: Platform
+    config: dict[str, Any] = field(default_factory=dict)  # the stack settings the plan was made with, by config key
     identity: dict[str, Any] = field(default_factory=dict)
     # Invariant violations of the model or the approvals, as {"source", "message"}: findings, not refusals.
     problems: tuple[dict[str, str], ...] = ()
@@ -65,6 +68,8 @@ def _check_stamp(document: dict[str, Any], source: str) -> tuple[dict[str, Any],
         )
         if canonical_sha256(data) != digest
     ]
+    if "platform" in inputs and canonical_sha256(inputs["platform"]) != identity.get("platform_sha256"):
+        mismatched.append("platform principals")
     if mismatched:
         raise PlanFileError(source, [f"the {n} embedded in the plan does not match its stamp's digest: the file was edited; {REPLAN}" for n in mismatched])
     return identity, inputs
@@ -80,6 +85,8 @@ def planned_from_document(document: Any, source: str, *, allow_empty: bool = Fal
     identity, inputs = _check_stamp(document, source)
     model = _schema(AccessModel, inputs["access_model"], f"{source}: embedded access model")
     assignments = _schema(Assignments, inputs["assignments"], f"{source}: embedded assignments")
+    # Plans stamped before the platform principals were embedded use the checkout's.
+    platform = _schema(Platform, inputs["platform"], f"{source}: embedded platform principals") if "platform" in inputs else load_platform()
     return PlannedRevision(
         label=revision_label(identity),
         stack=str(identity.get("stack") or document.get("stack") or ""),
@@ -87,6 +94,8 @@ def planned_from_document(document: Any, source: str, *, allow_empty: bool = Fal
         model=model,
         assignments=assignments,
         sql_files=dict(inputs.get("migrations") or {}),
+        platform=platform,
+        config=dict(inputs["config"]),
         identity=identity,
         problems=tuple(inputs.get("problems") or ()),
     )

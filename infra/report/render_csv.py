@@ -28,6 +28,7 @@ def _rows(report: dict[str, Any]) -> Iterator[tuple[str, str, str, str, str]]:
     for secret in report["secrets"]:
         plan = f"{secret['rotation']} every {secret['rotation_days']} days"
         yield ("secret", secret["key"], "rotation", plan, f"declared: {secret['declared_rotation_days'] or 'none'}")
+        yield from (("secret", secret["key"], "may at the vendor", scope, "") for scope in secret["vendor_scopes"])
     for credential in report.get("credentials", []):
         for principal in credential["principals"]:
             paths = " | ".join(" -> ".join(path) for path in principal["paths"])
@@ -39,6 +40,10 @@ def _rows(report: dict[str, Any]) -> Iterator[tuple[str, str, str, str, str]]:
         yield ("database", grant["role"], "granted " + ",".join(grant["privileges"]), grant["on"], "")
     for policy in report["database"]["rls_policies"]:
         yield ("database", ",".join(policy["to"]), f"rls {policy['command']}", f"{policy['table']} {policy['name']}", policy["using"] or policy["check"])
+    for p in report["trail_principals"]:
+        controlled = "; ".join(p["controlled_by"])
+        yield from (("trail", p["principal"], "reads the trail", way, controlled) for way in p["reads"])
+        yield from (("trail", p["principal"], "alters the trail", way, controlled) for way in p["alters"])
     for pair in report["segregation_of_duties"]:
         yield ("sod", " + ".join(pair["permissions"]), pair["status"], ",".join(pair["roles_holding_both"]), pair["reason"])
     findings = report["findings"]

@@ -30,12 +30,14 @@ from infra.config import REPO_ROOT
 from infra.errors import UsageError, describe_validation_error
 from infra.model.access import AccessModel
 from infra.model.assignments import Assignments
+from infra.model.platform import Platform, load_platform
 from infra.provenance import git
 from infra.report.planned import PlannedRevision, PlanFileError, planned_from_document
 
 PLAN_TIMEOUT_SECONDS = 600
 MIGRATIONS = "infra/migrations"
 ASSIGNMENTS = "infra/model/assignments.yaml"
+PLATFORM = "infra/model/platform.yaml"
 
 
 class RevisionError(UsageError):
@@ -110,9 +112,16 @@ def _legacy(result: dict[str, Any], tree: Path, label: str, commit: str | None, 
         model=model,
         assignments=assignments,
         sql_files=result["sql"],
+        platform=_platform_of(tree),
         identity={"stack": stack, "revision": commit, "dirty": False},
         problems=tuple({"source": "infra/model/access.yaml", "message": p} for p in result.get("model_problems", [])),
     )
+
+
+def _platform_of(tree: Path) -> Platform:
+    """The revision's platform principals; a revision from before they were written down has the checkout's."""
+    path = tree / PLATFORM
+    return load_platform(path) if path.is_file() else load_platform()
 
 
 def plan_tree(tree: Path, label: str, stack: str = "prod", commit: str | None = None) -> PlannedRevision:

@@ -138,6 +138,25 @@ def _database(report: dict[str, Any]) -> Section:
     return Section("Database grants and RLS policies", "database", notes, [per_role, roles, grants, policies])
 
 
+def _trail(report: dict[str, Any]) -> Section:
+    rows = [
+        (p["principal"], _join(p["reads"]), _join(p["alters"]), _join(p["controlled_by"]), p["source"])
+        for p in report["trail_principals"]
+    ]
+    notes = [
+        "Every principal with a way to the rows of ops_audit.events, from the plan and from Supabase's platform "
+        "principals (infra/model/platform.yaml). What no grant here controls cannot be prevented, only detected: the "
+        "checkpoint job signs the chain head outside the database and records the owner's members, RLS flags, BYPASSRLS "
+        "holders and superusers, ticketing any beyond the expected; `opshub audit verify --anchors` catches a rewrite "
+        "by anyone who can alter the trail (docs/runbook.md, \"Audit trail anchors\").",
+        "The policies for `authenticated` read the JWT claims from a setting the session itself chooses "
+        "(`request.jwt.claims`, as PostgREST sets it): any login that can become `authenticated` can claim an "
+        "auditor's roles. Those logins are listed with the way they reach it.",
+    ]
+    headers = ("principal", "reads the trail", "alters the trail", "controlled by", "source")
+    return Section("Who can read or alter the audit trail", "trail", notes, [Table(headers, rows)])
+
+
 def _secrets(report: dict[str, Any]) -> Section:
     identities = Table(
         ("identity", "serves /ops", "reads secrets", "API permissions", "client grants", "reads beyond the model"),
@@ -155,7 +174,7 @@ def _secrets(report: dict[str, Any]) -> Section:
         caption="Runtime identities",
     )
     secrets = Table(
-        ("secret", "name", "rotation plan", "declared rotation", "customer KMS key", "readers"),
+        ("secret", "name", "rotation plan", "declared rotation", "customer KMS key", "what this key can do at the vendor", "readers"),
         [
             (
                 s["key"],
@@ -163,6 +182,7 @@ def _secrets(report: dict[str, Any]) -> Section:
                 f"{s['rotation']} every {s['rotation_days']} days",
                 f"Lambda every {s['declared_rotation_days']} days" if s["declared_rotation_days"] else NONE,
                 {True: "yes", False: "no", None: NONE}[s["customer_kms_key"]],
+                _join(s["vendor_scopes"]),
                 _join(s["readers"]),
             )
             for s in report["secrets"]
@@ -170,6 +190,35 @@ def _secrets(report: dict[str, Any]) -> Section:
         caption="Secrets and their rotation plan",
     )
     return Section("Runtime identities and secrets", "secrets", [f"Source: {report['sources']['secrets']}."], [identities, secrets])
+
+
+def _sign_in(report: dict[str, Any]) -> Section:
+    apps = Table(
+        ("application", "type", "grants", "connections feeding it", "user grants (API: scopes)", "callbacks", "logout URLs", "web origins"),
+        [
+            (
+                a["name"], a["app_type"], _join(a["grant_types"]), _join(a["connections"]),
+                _join([f"{api}: {', '.join(scopes)}" for api, scopes in a["user_grants"].items()]),
+                _join(a["callbacks"]), _join(a["logout_urls"]), _join(a["web_origins"]),
+            )
+            for a in report["sign_in"]["applications"]
+        ],
+        caption="Applications people sign in through",
+    )
+    archives = Table(
+        ("archive bucket", "roles that may write objects", "other principals that may write"),
+        [
+            (
+                a["bucket"],
+                "anyone in the account (no deny)" if a["writers"] is None else _join(a["writers"]),
+                str(a["other_principals"]),
+            )
+            for a in report["sign_in"]["archives"]
+        ],
+        caption="Who may write the compliance archive",
+    )
+    notes = ["Source: the declared plan (Auth0 clients and connections; the archive's bucket policy)."]
+    return Section("Sign-in to /ops and the compliance archive", "sign-in", notes, [apps, archives])
 
 
 def _sod(report: dict[str, Any]) -> Section:
@@ -316,7 +365,9 @@ SECTIONS: list[Callable[[dict[str, Any]], Section | None]] = [
     _matrix,
     _reach,
     _database,
+    _trail,
     _secrets,
+    _sign_in,
     _sod,
     _findings,
     _fingerprint,

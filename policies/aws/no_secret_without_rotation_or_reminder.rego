@@ -7,7 +7,8 @@ import rego.v1
 # description: >-
 #   A credential nobody rotates stays valid after it leaks. Each secret needs a
 #   SecretRotation, or a reminder (a schedule, rule or alarm that depends on it or names
-#   it, by name or ARN, in one of its inputs) that tells people to roll it by hand.
+#   it, by name or ARN, in one of its inputs) that tells people to roll it by hand. An
+#   alarm that cannot notify anyone (OPS-AWS-014) is no reminder.
 # custom:
 #   id: OPS-AWS-005
 #   severity: high
@@ -32,7 +33,11 @@ reminder_types := {
 	"aws:cloudwatch/metricAlarm:MetricAlarm",
 }
 
-reminders := [r | some r in input.resources; r.__type in reminder_types]
+reminders := [r | some r in input.resources; r.__type in reminder_types; can_remind(r)]
+
+can_remind(r) if r.__type != "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+can_remind(r) if is_notifying_alarm(r)
 
 has_reminder(secret) if secret.__urn in reminded_by_dependency
 

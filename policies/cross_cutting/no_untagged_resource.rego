@@ -40,6 +40,7 @@ taggable_types := {
 	"aws:iam/policy:Policy",
 	"aws:lambda/function:Function",
 	"aws:cloudwatch/eventRule:EventRule",
+	"aws:cloudwatch/eventBus:EventBus",
 	"aws:cloudwatch/metricAlarm:MetricAlarm",
 	"aws:cloudwatch/logGroup:LogGroup",
 	"aws:sns/topic:Topic",

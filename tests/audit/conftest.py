@@ -8,8 +8,10 @@ of pulumi-postgresql: same names, groups and attributes from infra.derive.audit)
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -17,6 +19,7 @@ from psycopg import sql
 
 from infra.config import REPO_ROOT, load_stack_config, stack_file
 from infra.derive.audit import AuditDecl, audit_settings, derive_audit
+from infra.migrations.files import MIGRATIONS_DIR
 from infra.migrations.runner import migrate
 from tests.support.fixtures import pg_cluster, pg_database  # noqa: F401 - pytest fixtures
 from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER, AUTHENTICATOR_PASSWORD, PgCluster
@@ -66,13 +69,39 @@ class AuditDb:
 
     def visible(self, claims: object, role: str = "authenticated") -> list[tuple]:
         with self.request(claims, role) as conn:
-            return conn.execute("select chain_seq, actor_sub from ops_audit.events order by chain_seq").fetchall()
+            return conn.execute("select id, actor_sub from ops_audit.events order by id").fetchall()
+
+    def seal(self) -> int:
+        """What the pg_cron job `ops-audit-seal` does every second, as the admin; returns how many it sealed."""
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            return conn.execute("select ops_audit.seal_events()").fetchone()[0]
 
 
 def _insert_sql(cols: dict) -> sql.Composed:
     return sql.SQL("insert into ops_audit.events ({}) values ({})").format(
         sql.SQL(", ").join(map(sql.Identifier, cols)), sql.SQL(", ").join(sql.Placeholder() * len(cols))
     )
+
+
+def migrations_before(first_left_out: str, target: Path) -> Path:
+    """A copy of the migration files up to, not including, `first_left_out` (e.g. "0010"): the schema as it was."""
+    target.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if path.name < first_left_out:
+            shutil.copy(path, target / path.name)
+    return target
+
+
+# An action each ops role may record (its permission is the role's), for tests that append as that role.
+OWN_ACTION = {
+    "ops-viewer": "payments:read:stripe",
+    "ops-editorial": "content:publish",
+    "ops-lifecycle": "comms:send",
+    "ops-payments": "payments:refund:stripe",
+    "ops-sre": "incidents:ack",
+    "ops-admin": "integrations:update",
+    "ops-auditor": "audit:export",
+}
 
 
 def claims_for(sub: str, *roles: object, claim: str = ROLES_CLAIM, **extra: object) -> dict:

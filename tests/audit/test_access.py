@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from infra.migrations.runner import migrate
-from tests.audit.conftest import LOGIN_PASSWORD, ROLES_CLAIM, AuditDb, claims_for, create_logins
+from tests.audit.conftest import LOGIN_PASSWORD, OWN_ACTION, ROLES_CLAIM, AuditDb, claims_for, create_logins
+from tests.support.pgcluster import READ_ONLY_PASSWORD, STORAGE_ADMIN_PASSWORD
 
 pytestmark = pytest.mark.postgres
 
@@ -30,8 +31,13 @@ def db(pg_cluster, audit_decl) -> AuditDb:
     migrate(database.admin_dsn, audit_decl.settings)
     create_logins(database, audit_decl)
     for claims in WRITERS * 2:
-        database.insert(claims, payload='{"n": 1}')
+        database.insert(claims, action=own_action(claims), payload='{"n": 1}')
     return database
+
+
+def own_action(claims: dict) -> str:
+    """An action the claims' first ops role may record."""
+    return OWN_ACTION[claims[ROLES_CLAIM][0]]
 
 
 def subs(rows: list[tuple]) -> list[str]:
@@ -118,7 +124,7 @@ def test_only_real_ops_roles_are_recorded(db):
 @pytest.mark.parametrize("claims", WRITERS, ids=lambda c: c[ROLES_CLAIM][0])
 def test_every_ops_role_appends_as_itself(db, claims):
     target = f"own-{claims['sub']}"
-    db.insert(claims, target=target)
+    db.insert(claims, action=own_action(claims), target=target)
 
     with db.request(AUDITOR) as conn:
         row = conn.execute(
@@ -143,14 +149,12 @@ def test_forged_actor_sub_is_refused(db):
     [
         ("occurred_at", "2020-01-01T00:00:00Z"),
         ("actor_roles", ["ops-admin"]),
-        ("chain_seq", 1),
-        ("prev_hash", b"\0" * 32),
-        ("row_hash", b"\0" * 32),
+        ("xact_id", "1"),
     ],
 )
 def test_server_set_columns_are_refused(db, column, value):
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        db.insert(ADMIN, **{column: value})
+        db.insert(ADMIN, action=own_action(ADMIN), **{column: value})
 
 
 def test_claims_without_sub_are_refused(db):
@@ -172,15 +176,18 @@ def test_anon_with_ops_claims_still_gets_nothing(db):
 
 # -- update, delete, truncate: nobody --------------------------------------
 
+# Each UPDATE and DELETE names rows, so that pg-safeupdate (preloaded for
+# authenticator, as on Supabase) does not refuse it first: what is tested here
+# is that privileges, RLS and the triggers refuse it.
 CHANGES = {
-    "update": "update ops_audit.events set payload = '{}'",
+    "update": "update ops_audit.events set payload = '{}' where id > 0",
     "update own row": "update ops_audit.events set target = 'x' where actor_sub = 'auth0|admin'",
-    "delete": "delete from ops_audit.events",
+    "delete": "delete from ops_audit.events where id > 0",
     "truncate": "truncate ops_audit.events",
     "truncate partition": "truncate ops_audit.{partition}",
-    "update partition": "update ops_audit.{partition} set payload = '{}'",
-    "delete from partition": "delete from ops_audit.{partition}",
-    "update chain_head": "update ops_audit.chain_head set last_seq = 0",
+    "update partition": "update ops_audit.{partition} set payload = '{}' where id > 0",
+    "delete from partition": "delete from ops_audit.{partition} where id > 0",
+    "update chain_head": "update ops_audit.chain_head set last_seq = 0 where singleton",
     "insert into a partition directly": "insert into ops_audit.{partition} (action, target) values ('a', 'b')",
 }
 ACTORS = {
@@ -233,7 +240,9 @@ SERVICE_ROLE_ESCALATIONS = {
     "create a partition": "select ops_audit.create_month_partition('2040-01-01')",
     "detach a partition": "call ops_audit.detach_partition('2040-01-01', 0, null)",
     "read the partition directly": "select * from ops_audit.{partition}",
-    "call the chain trigger": "select ops_audit.link_event()",
+    "seal the trail": "select ops_audit.seal_events()",
+    "write a seal": "insert into ops_audit.seals (chain_seq, event_id, prev_hash, row_hash) values (1, 1, '\\x00', '\\x00')",
+    "read the seals": "select * from ops_audit.seals",
     "stall every appender": "lock table ops_audit.chain_head in share row exclusive mode",
 }
 
@@ -247,7 +256,7 @@ def test_service_role_and_users_cannot_escalate(db, statement, role):
 
 def test_exporter_login_reads_everything_and_writes_nothing(db):
     with db.login("ops_audit_exporter", LOGIN_PASSWORD) as conn:
-        seen = subs(conn.execute("select chain_seq, actor_sub from ops_audit.events").fetchall())
+        seen = subs(conn.execute("select id, actor_sub from ops_audit.events").fetchall())
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("insert into ops_audit.events (action, target) values ('a', 'b')")
     assert set(EVERY_SUB) <= set(seen)
@@ -273,3 +282,24 @@ def test_login_users_have_no_powers_and_a_connection_limit(db, audit_decl):
             "where rolname = any(%s) order by 1", (names,)
         ).fetchall()
     assert rows == sorted((n, False, False, False, True, 10) for n in names)
+
+
+# -- Supabase's platform principals, which no project grant controls ----------
+
+def test_supabase_read_only_user_reads_every_event(db):
+    """supabase/postgres 00000000000000-initial-schema.sql: BYPASSRLS and pg_read_all_data. The report must name it."""
+    with psycopg.connect(db.cluster.dsn("supabase_read_only_user", READ_ONLY_PASSWORD, db.name)) as conn:
+        seen = subs(conn.execute("select id, actor_sub from ops_audit.events").fetchall())
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("insert into ops_audit.events (action, target) values ('a', 'b')")
+    assert set(EVERY_SUB) <= set(seen)
+
+
+def test_on_postgresql_15_a_service_login_with_createrole_can_join_the_trails_owner(db):
+    """What 16 changed (CREATEROLE administers only its own roles): on 15, Storage's login can grant itself the owner."""
+    with psycopg.connect(db.cluster.dsn("supabase_storage_admin", STORAGE_ADMIN_PASSWORD, db.name)) as conn:
+        assert conn.info.server_version // 10000 == 15, "this fact is PostgreSQL 15's"
+        with conn.transaction(force_rollback=True):
+            conn.execute("grant ops_audit_owner to supabase_storage_admin")
+            member = conn.execute("select pg_has_role('ops_audit_owner', 'member')").fetchone()
+    assert member == (True,)

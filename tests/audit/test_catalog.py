@@ -54,10 +54,10 @@ def test_every_function_pins_search_path_except_the_inlined_helpers(shared_audit
     assert all(not definer and language == "sql" for _, definer, language in inlined), inlined
 
 
-def test_security_definer_functions_are_only_the_expected_two(shared_audit_db):
+def test_security_definer_functions_are_only_the_expected_three(shared_audit_db):
     definers = rows(shared_audit_db, """
         select p.proname from pg_proc p where p.pronamespace = 'ops_audit'::regnamespace and p.prosecdef order by 1""")
-    assert definers == [("create_month_partition",), ("link_event",)]
+    assert definers == [("checkpoint_state",), ("create_month_partition",), ("seal_events",)]
 
 
 def test_no_ops_audit_function_is_executable_by_public(shared_audit_db):
@@ -68,7 +68,8 @@ def test_no_ops_audit_function_is_executable_by_public(shared_audit_db):
 
 
 @pytest.mark.parametrize("function", ["create_month_partition(date)", "ensure_partitions(integer)",
-                                      "detach_partition(date,bigint,bytea)", "schedule_partition_job()"])
+                                      "detach_partition(date,bigint,bytea)", "schedule_partition_job()",
+                                      "seal_events()", "schedule_seal_job()"])
 @pytest.mark.parametrize("role", ["authenticated", "anon", "service_role", "ops_audit_writer", "ops_audit_reader"])
 def test_maintenance_routines_are_owner_only(shared_audit_db, function, role):
     assert rows(shared_audit_db, "select has_function_privilege(%s, %s, 'execute')", role, f"ops_audit.{function}") == [(False,)]
@@ -89,17 +90,19 @@ def test_no_ops_audit_role_has_powers(shared_audit_db):
 
 
 def test_supabase_roles_and_auth_functions_are_untouched(shared_audit_db):
+    """As supabase/postgres leaves them: API roles INHERIT since 20230529180330_alter_api_roles_for_inherit.sql,
+    auth functions owned by Auth's login (20211124212715_update-auth-owner.sql)."""
     supabase = rows(shared_audit_db, """
         select rolname, rolcanlogin, rolinherit, rolbypassrls from pg_roles
         where rolname in ('anon', 'authenticated', 'service_role', 'authenticator') order by 1""")
     assert supabase == [
-        ("anon", False, False, False),
-        ("authenticated", False, False, False),
+        ("anon", False, True, False),
+        ("authenticated", False, True, False),
         ("authenticator", True, False, False),
-        ("service_role", False, False, True),
+        ("service_role", False, True, True),
     ]
     owners = rows(shared_audit_db, "select distinct pg_get_userbyid(proowner) from pg_proc where pronamespace = 'auth'::regnamespace")
-    assert owners == [("supabase_admin",)], "the auth functions must stay Supabase's"
+    assert owners == [("supabase_auth_admin",)], "the auth functions must stay Supabase's"
 
 
 @pytest.mark.parametrize("claims", [

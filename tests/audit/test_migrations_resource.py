@@ -10,7 +10,7 @@ import dill
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from infra.components.audit_migrations import MigrationsProvider
+from infra.components.audit_migrations import MigrationsProvider, settings_inputs
 from infra.migrations.files import file_digests, load_migrations
 from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER
 
@@ -24,13 +24,10 @@ def provider() -> MigrationsProvider:
 
 @pytest.fixture
 def props(pg_cluster, pg_database, audit_decl) -> dict:
-    settings = audit_decl.settings
     return {
         "dsn": pg_cluster.dsn(ADMIN_USER, ADMIN_PASSWORD, pg_database),
         "digests": file_digests(),
-        "rolesClaim": settings.roles_claim,
-        "opsRoles": list(settings.ops_roles),
-        "readAllRoles": list(settings.read_all_roles),
+        **settings_inputs(audit_decl.settings),
     }
 
 
@@ -59,10 +56,20 @@ def test_update_with_nothing_pending_applies_nothing(provider, props):
     assert result.outs["lastApplied"] == []
 
 
-@pytest.mark.parametrize("changed", ["digests", "rolesClaim", "opsRoles", "readAllRoles"])
-def test_diff_is_a_change_only_when_files_or_settings_change(provider, props, changed):
+CHANGED_INPUTS = {
+    "digests": {"0005_new.sql": "x"},
+    "rolesClaim": "https://other.example.com/roles",
+    "opsRoles": ["other"],
+    "readAllRoles": ["other"],
+    "actions": {"payments:refund:stripe": "payments:read"},
+    "rolePermissions": {"ops-viewer": ["payments:refund"]},
+}
+
+
+@pytest.mark.parametrize("changed", CHANGED_INPUTS)
+def test_diff_is_a_change_only_when_files_settings_or_catalogue_change(provider, props, changed):
     olds = {k: v for k, v in props.items() if k != "dsn"}
-    news = {**props, changed: {"0005_new.sql": "x"} if changed == "digests" else ["other"]}
+    news = {**props, changed: CHANGED_INPUTS[changed]}
 
     assert provider.diff("id", olds, props).changes is False, "same files and settings: no update"
     assert provider.diff("id", olds, news).changes is True
@@ -76,3 +83,13 @@ def test_delete_keeps_the_trail(provider, props, pg_cluster, pg_database):
 
     with pg_cluster.connect(pg_database) as conn:
         assert conn.execute("select to_regclass('ops_audit.events') is not null").fetchone() == (True,)
+
+
+def test_a_changed_catalogue_reaches_the_database_on_update(provider, props, pg_cluster, pg_database):
+    provider.create(props)
+    news = {**props, "actions": {**props["actions"], "incidents:ack": "incidents:read"}}
+
+    provider.update("ops_audit-migrations", props, news)
+
+    with pg_cluster.connect(pg_database) as conn:
+        assert conn.execute("select permission from ops_audit.actions where action = 'incidents:ack'").fetchone() == ("incidents:read",)

@@ -17,7 +17,8 @@ from infra.cli.main import main
 from infra.derive.audit import OWNER_ROLE
 from infra.migrations.files import load_migrations
 from infra.migrations.runner import migrate
-from tests.audit.conftest import AuditDb
+from infra.migrations.verify import verify
+from tests.audit.conftest import AuditDb, claims_for
 from tests.support.pgcluster import (
     ADMIN_PASSWORD,
     ADMIN_USER,
@@ -199,3 +200,42 @@ def test_cli_migrate_prints_the_no_cron_notice(pg_cluster, pg_database, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert f"notice: ops_audit: {NO_CRON_NOTICE}" in out, out
+
+
+# 0011_seal_schedule: the sealer's job. pg_cron 1.4 (Debian's, here) schedules by the
+# minute; from 1.5 on (Supabase ships 1.6) the job runs every second.
+SEAL_JOB = "ops-audit-seal"
+SEAL_COMMAND = "select ops_audit.seal_events()"
+
+
+def seal_jobs(db: AuditDb) -> list[tuple]:
+    with db.superuser() as conn:
+        return conn.execute(f"select {JOB_COLUMNS} from cron.job where jobname = %s", (SEAL_JOB,)).fetchall()
+
+
+def test_migrate_schedules_the_sealer_as_the_admin_by_the_minute_on_pg_cron_1_4(cron_db):
+    with cron_db.superuser() as conn:
+        (version,) = conn.execute("select extversion from pg_extension where extname = 'pg_cron'").fetchone()
+    assert version.startswith("1.4"), f"this test expects Debian's pg_cron 1.4, found {version}"
+
+    ((_, schedule, command, database, username, active),) = seal_jobs(cron_db)
+
+    assert (schedule, command, database, username, active) == ("* * * * *", SEAL_COMMAND, CRON_DATABASE, ADMIN_USER, True)
+
+
+def test_pg_cron_itself_runs_the_sealer_and_the_chain_verifies(cron_db):
+    """The scheduler runs ops_audit.seal_events() in its worker, as the admin; waits for the next minute."""
+    cron_db.insert(claims_for("auth0|cron", "ops-sre"), target="INC-cron")
+    ((jobid, *_),) = seal_jobs(cron_db)
+    deadline = time.monotonic() + SCHEDULER_WAIT_SECONDS
+    outcome = verify(cron_db.admin_dsn)
+    while outcome.unsealed and time.monotonic() < deadline:
+        time.sleep(1)
+        outcome = verify(cron_db.admin_dsn)
+    with cron_db.superuser() as conn:
+        runs = conn.execute("select status, username, return_message from cron.job_run_details where jobid = %s",
+                            (jobid,)).fetchall()
+
+    assert outcome.unsealed == 0, f"pg_cron did not seal within {SCHEDULER_WAIT_SECONDS}s: {runs}\n{cron_db.cluster.log_tail()}"
+    assert outcome.intact and outcome.count >= 1, outcome
+    assert ("succeeded", ADMIN_USER) in [run[:2] for run in runs], runs

@@ -17,8 +17,8 @@ THIS_MONTH = "date_trunc('month', now() at time zone 'UTC')::date"
 def export(conn: psycopg.Connection, partition: str) -> tuple[int, bytes]:
     """What the export job records: the row count and the last row_hash of the month."""
     return conn.execute(
-        f"select count(*), (array_agg(row_hash order by chain_seq desc))[1] from ops_audit.events "
-        f"where tableoid = 'ops_audit.{partition}'::regclass"
+        f"select count(*), (array_agg(s.row_hash order by s.chain_seq desc))[1] from ops_audit.events as e "
+        f"join ops_audit.seals as s on s.event_id = e.id where e.tableoid = 'ops_audit.{partition}'::regclass"
     ).fetchone()
 
 
@@ -31,6 +31,7 @@ def month(fresh_audit_db) -> str:
 def test_detach_after_a_matching_export_keeps_the_chain_verifiable(fresh_audit_db, month):
     for _ in range(3):
         fresh_audit_db.insert(SRE)
+    fresh_audit_db.seal()
     with psycopg.connect(fresh_audit_db.admin_dsn, autocommit=True) as admin:
         rows, last_hash = export(admin, month)
         admin.execute(f"call ops_audit.detach_partition({THIS_MONTH}, %s, %s)", (rows, last_hash))
@@ -42,12 +43,14 @@ def test_detach_after_a_matching_export_keeps_the_chain_verifiable(fresh_audit_d
     assert attached == 0, "the partition must be detached, under its _detached name"
     assert verify(fresh_audit_db.admin_dsn).intact, "verify must continue from the detached partition's anchor"
     fresh_audit_db.insert(SRE)
+    fresh_audit_db.seal()
     result = verify(fresh_audit_db.admin_dsn)
     assert (result.intact, result.count) == (True, 1), f"the next event must link to the detached chain: {result}"
 
 
 def test_detached_partition_still_refuses_changes(fresh_audit_db, month):
     fresh_audit_db.insert(SRE)
+    fresh_audit_db.seal()
     with psycopg.connect(fresh_audit_db.admin_dsn, autocommit=True) as admin:
         admin.execute(f"call ops_audit.detach_partition({THIS_MONTH}, %s, %s)", export(admin, month))
     with fresh_audit_db.superuser() as conn:
@@ -60,10 +63,21 @@ def test_detached_partition_still_refuses_changes(fresh_audit_db, month):
 def test_detach_refuses_an_export_that_does_not_match(fresh_audit_db, month):
     fresh_audit_db.insert(SRE)
     fresh_audit_db.insert(SRE)
+    fresh_audit_db.seal()
     with psycopg.connect(fresh_audit_db.admin_dsn, autocommit=True) as admin:
         rows, last_hash = export(admin, month)
         with pytest.raises(psycopg.errors.RaiseException, match="does not match"):
             admin.execute(f"call ops_audit.detach_partition({THIS_MONTH}, %s, %s)", (rows - 1, last_hash))
+
+
+def test_detach_refuses_a_month_with_unsealed_events(fresh_audit_db, month):
+    fresh_audit_db.insert(SRE)
+    fresh_audit_db.seal()
+    fresh_audit_db.insert(SRE)
+    with psycopg.connect(fresh_audit_db.admin_dsn, autocommit=True) as admin:
+        rows, last_hash = export(admin, month)
+        with pytest.raises(psycopg.errors.RaiseException, match="1 events not sealed yet"):
+            admin.execute(f"call ops_audit.detach_partition({THIS_MONTH}, %s, %s)", (rows + 1, last_hash))
 
 
 def test_detach_refuses_any_but_the_oldest_partition(fresh_audit_db):

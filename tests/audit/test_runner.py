@@ -122,7 +122,7 @@ def test_misnamed_migration_file_is_an_error(tmp_path):
         load_migrations(tmp_path)
 
 
-def test_cli_migrate_twice_reports_then_no_op(pg_cluster, pg_database, capsys):
+def test_cli_migrate_twice_reports_then_no_op(pg_cluster, pg_database, audit_decl, capsys):
     dsn = pg_cluster.dsn(ADMIN_USER, ADMIN_PASSWORD, pg_database)
 
     first = main(["db", "migrate", "--dsn", dsn])
@@ -132,6 +132,9 @@ def test_cli_migrate_twice_reports_then_no_op(pg_cluster, pg_database, capsys):
 
     assert (first, second) == (0, 0)
     assert "applied 0001_events.sql" in first_out
+    assert "applied 0014_action_catalogue.sql" in first_out
+    actions = len(audit_decl.settings.actions)
+    assert f"ops_audit.settings and action catalogue: roles claim 'https://ops.clarivum.com/roles', {actions} actions" in first_out
     assert "nothing to apply" in second_out, second_out
 
 

@@ -10,14 +10,17 @@ import pytest
 from infra.config import StackConfig
 from infra.derive.auth0 import (
     ACCESS_REVIEW_IDENTITY,
+    ACTION_SETTINGS_LINE,
+    ACTION_SOURCE,
     BACKEND_IDENTITY,
     derive_auth,
+    expected_tenant_protections,
     guardian_declaration,
     machine_clients,
 )
 from infra.errors import ModelError
 from infra.model.access import AccessModel, parse_model
-from tests.support.model_edits import role_of
+from tests.support.model_edits import identity_of, role_of
 
 
 def test_scopes_are_exactly_the_model_permissions(access_model: AccessModel, prod_config: StackConfig) -> None:
@@ -52,13 +55,63 @@ def test_a_non_privileged_role_that_only_accepts_webauthn_is_strict_too(access_m
     assert "ops-sre" in decl.action.phishing_resistant_roles
 
 
-def test_action_secrets_carry_the_configured_namespace(access_model: AccessModel, prod_config: StackConfig) -> None:
+def test_action_code_carries_the_configured_namespace_and_model_settings(access_model: AccessModel, prod_config: StackConfig) -> None:
     config = prod_config.model_copy(update={"claims_namespace": "https://claims.example.org"})
+    action = derive_auth(access_model, config).action
+    source = ACTION_SOURCE.read_text(encoding="utf-8")
 
-    secrets = derive_auth(access_model, config).action.secrets()
+    code = action.code(source)
 
-    assert secrets["CLAIMS_NAMESPACE"] == "https://claims.example.org"
-    assert json.loads(secrets["PHISHING_RESISTANT_ROLES"]) == list(derive_auth(access_model, config).action.phishing_resistant_roles)
+    (line,) = [line for line in code.splitlines() if line.endswith("; // opshub:settings")]
+    settings = json.loads(line.removeprefix("const SETTINGS = ").removesuffix("; // opshub:settings"))
+    assert settings["claimsNamespace"] == "https://claims.example.org"
+    assert settings["phishingResistantRoles"] == list(action.phishing_resistant_roles)
+    assert set(settings["freshMfaRoles"]) == {r.name for r in access_model.roles if access_model.is_privileged(r)}
+    assert settings["mfaMaxAgeSeconds"] == access_model.sign_in.mfa_max_age_minutes * 60
+    assert code.replace(line, ACTION_SETTINGS_LINE) == source, "only the settings line differs from the committed file"
+
+
+def test_action_code_needs_exactly_one_settings_line(access_model: AccessModel, prod_config: StackConfig) -> None:
+    action = derive_auth(access_model, prod_config).action
+    for source in ("exports.onExecutePostLogin = async () => {};", f"{ACTION_SETTINGS_LINE}\n{ACTION_SETTINGS_LINE}\n"):
+        with pytest.raises(ModelError, match="exactly once"):
+            action.code(source)
+
+
+def test_the_ops_app_takes_its_urls_and_grants_from_config_and_refresh_tokens_end_with_the_session(
+    access_model: AccessModel, prod_config: StackConfig
+) -> None:
+    app = derive_auth(access_model, prod_config).ops_app
+
+    assert app.name == access_model.sign_in.application.name
+    assert app.callbacks == tuple(prod_config.ops_callback_urls)
+    assert app.logout_urls == tuple(prod_config.ops_logout_urls)
+    assert app.web_origins == tuple(prod_config.ops_web_origins)
+    assert set(app.grant_types) <= {"authorization_code", "refresh_token"}
+    assert app.refresh_token_lifetime == prod_config.session_absolute_hours * 3600
+    assert app.refresh_token_idle_lifetime == prod_config.session_idle_hours * 3600
+
+
+def test_a_stack_that_does_not_own_the_tenant_declares_no_tenant_settings_and_says_what_it_expects(
+    access_model: AccessModel, prod_config: StackConfig
+) -> None:
+    config = prod_config.model_copy(update={"auth0_tenant_owned": False})
+
+    decl = derive_auth(access_model, config)
+
+    assert decl.tenant is None
+    expected = " ".join(expected_tenant_protections(config))
+    for protection in ("brute-force", "suspicious IP", "breached password", "idle at most 8 h", "dynamic client registration off",
+                       "no default audience", *config.ops_logout_urls):
+        assert protection in expected, protection
+
+
+def test_an_owned_tenant_gets_the_configured_sessions_and_the_ops_logout_urls(access_model: AccessModel, prod_config: StackConfig) -> None:
+    tenant = derive_auth(access_model, prod_config).tenant
+
+    assert tenant is not None
+    assert (tenant.idle_session_hours, tenant.session_hours) == (prod_config.session_idle_hours, prod_config.session_absolute_hours)
+    assert tenant.allowed_logout_urls == tuple(prod_config.ops_logout_urls)
 
 
 def test_guardian_offers_exactly_the_model_factors(access_model_data: dict) -> None:
@@ -103,9 +156,17 @@ def test_a_missing_identity_is_refused_by_name(access_model_data: dict, missing:
         machine_clients(parse_model(data), "https://ops.example.org/api", "tenant.eu.auth0.com")
 
 
-def test_the_review_job_may_not_hold_ops_api_permissions(access_model_data: dict) -> None:
+def test_the_review_job_needs_management_scopes(access_model_data: dict) -> None:
     data = copy.deepcopy(access_model_data)
-    next(i for i in data["identities"] if i["name"] == ACCESS_REVIEW_IDENTITY)["api_permissions"] = ["audit:read"]
+    identity_of(data, ACCESS_REVIEW_IDENTITY)["management_api_scopes"] = []
 
-    with pytest.raises(ModelError, match="'access-review-job': must hold no ops API permissions"):
+    with pytest.raises(ModelError, match="'access-review-job': needs management_api_scopes"):
+        machine_clients(parse_model(data), "https://ops.example.org/api", "tenant.eu.auth0.com")
+
+
+def test_a_machine_client_whose_identity_does_not_read_its_key_is_refused(access_model_data: dict) -> None:
+    data = copy.deepcopy(access_model_data)
+    identity_of(data, BACKEND_IDENTITY)["reads_secrets"].remove("auth0/ops-hub-runtime-client")
+
+    with pytest.raises(ModelError, match="'ops-hub-runtime': its client authenticates with the key in secret 'auth0/ops-hub-runtime-client'"):
         machine_clients(parse_model(data), "https://ops.example.org/api", "tenant.eu.auth0.com")

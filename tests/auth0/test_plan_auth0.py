@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 
-from infra.components.auth import ACTION_SOURCE
-from infra.config import StackConfig
+import pytest
+import yaml
+
+from infra.cli.main import main
+from infra.config import StackConfig, stack_file
+from infra.derive.auth0 import ACTION_SOURCE, derive_auth
 from infra.model.access import AccessModel
-from infra.offline.plan import Plan
+from infra.offline.plan import Plan, run_plan
 from tests.auth0.plan_reading import (
     ACTION,
     CLIENT,
     CLIENT_CREDENTIALS,
+    CLIENT_GRANT,
     GUARDIAN,
     RESOURCE_SERVER,
     ROLE_PERMISSIONS,
@@ -28,6 +34,12 @@ from tests.auth0.plan_reading import (
     linked,
 )
 from tests.support.model_edits import role_of
+
+
+CONNECTION = "auth0:index/connection:Connection"
+CONNECTION_CLIENTS = "auth0:index/connectionClients:ConnectionClients"
+TENANT = "auth0:index/tenant:Tenant"
+ATTACK_PROTECTION = "auth0:index/attackProtection:AttackProtection"
 
 
 def _only(plan: Plan, token: str) -> dict:
@@ -83,15 +95,17 @@ def test_guardian_offers_webauthn_and_otp_and_nothing_phishable_by_sms(prod_plan
     assert guardian["duo"] == {"enabled": False}
 
 
-def test_the_post_login_action_runs_the_committed_code_and_is_bound(prod_plan: Plan, prod_config: StackConfig) -> None:
+def test_the_post_login_action_runs_the_committed_code_and_is_bound(
+    prod_plan: Plan, prod_config: StackConfig, access_model: AccessModel
+) -> None:
     action = _only(prod_plan, ACTION)
     props = action["properties"]
     assert props["runtime"] == "node22"
     assert props["deploy"] is True
-    assert props["code"] == ACTION_SOURCE.read_text(encoding="utf-8")
+    assert props["code"] == derive_auth(access_model, prod_config).action.code(ACTION_SOURCE.read_text(encoding="utf-8"))
+    assert f'"claimsNamespace":"{prod_config.claims_namespace}"' in props["code"]
     assert props["supportedTriggers"] == {"id": "post-login", "version": "v3"}
-    secrets = {s["name"]: s["value"] for s in props["secrets"]}
-    assert secrets["CLAIMS_NAMESPACE"] == prod_config.claims_namespace
+    assert "secrets" not in props, "settings are public and live in the code, where the policy pack can read them"
     binding = _only(prod_plan, TRIGGER_ACTIONS)
     assert binding["properties"]["trigger"] == "post-login"
     (bound,) = binding["properties"]["actions"]
@@ -121,16 +135,131 @@ def test_management_api_scopes_go_only_to_the_review_client_and_are_read_only(
     assert not grant.get("allowAllScopes"), "never all scopes"
 
 
-def test_machine_clients_are_m2m_and_their_secrets_are_secret(prod_plan: Plan) -> None:
-    clients = prod_plan.of_type(CLIENT)
+def machine_clients(plan: Plan) -> list[dict]:
+    return [c for c in plan.of_type(CLIENT) if c["properties"]["appType"] == "non_interactive"]
+
+
+def test_machine_clients_are_m2m_and_authenticate_with_a_key_pair(prod_plan: Plan) -> None:
+    clients = machine_clients(prod_plan)
     assert {c["properties"]["name"] for c in clients} == {"ops-hub-runtime", "access-review-job"}
     for client in clients:
-        assert client["properties"]["appType"] == "non_interactive"
         assert client["properties"]["grantTypes"] == ["client_credentials"]
-    credentials = prod_plan.of_type(CLIENT_CREDENTIALS)
-    assert {linked(prod_plan, c, "clientId")[0]["properties"]["name"] for c in credentials} == {"ops-hub-runtime", "access-review-job"}
-    for cred in credentials:
-        assert "clientSecret" in cred["options"]["additionalSecretOutputs"], f"{cred['name']}: client secret must be a Pulumi secret"
+        assert client["properties"]["jwtConfiguration"] == {"alg": "RS256"}
+    for cred in prod_plan.of_type(CLIENT_CREDENTIALS):
+        (client,) = linked(prod_plan, cred, "clientId")
+        if client["properties"]["appType"] != "non_interactive":
+            continue
+        props = cred["properties"]
+        assert props["authenticationMethod"] == "private_key_jwt", client["properties"]["name"]
+        (credential,) = props["privateKeyJwt"]["credentials"]
+        assert (credential["credentialType"], credential["algorithm"]) == ("public_key", "RS256")
+        (key,) = linked(prod_plan, cred, "privateKeyJwt")
+        assert key["type"] == "tls:index/privateKey:PrivateKey"
+        assert key["properties"] == {"algorithm": "RSA", "rsaBits": 2048.0}
+        assert "privateKeyPem" in key["options"]["additionalSecretOutputs"], "the private key is a Pulumi secret"
+        assert "clientSecret" not in props
+
+
+def ops_app(plan: Plan) -> dict:
+    (app,) = [c for c in plan.of_type(CLIENT) if c["properties"]["appType"] == "spa"]
+    return app
+
+
+def test_the_ops_app_is_a_pkce_spa_with_exact_urls_from_config(prod_plan: Plan, prod_config: StackConfig) -> None:
+    app = ops_app(prod_plan)
+    props = app["properties"]
+    assert props["name"] == "ops-web"
+    assert props["grantTypes"] == prod_config.ops_grant_types
+    assert not {"implicit", "password"} & set(props["grantTypes"])
+    assert props["callbacks"] == prod_config.ops_callback_urls
+    assert props["allowedLogoutUrls"] == prod_config.ops_logout_urls
+    assert props["webOrigins"] == prod_config.ops_web_origins
+    assert props["oidcConformant"] is True and props["crossOriginAuth"] is False
+    assert props["jwtConfiguration"]["alg"] == "RS256"
+    refresh = props["refreshToken"]
+    assert (refresh["rotationType"], refresh["expirationType"]) == ("rotating", "expiring")
+    assert refresh["tokenLifetime"] <= prod_config.session_absolute_hours * 3600
+    assert refresh["infiniteTokenLifetime"] is False
+    (cred,) = [c for c in prod_plan.of_type(CLIENT_CREDENTIALS) if linked(prod_plan, c, "clientId") == [app]]
+    assert cred["properties"]["authenticationMethod"] == "none", "a public client: PKCE, no secret"
+
+
+def test_users_get_ops_api_tokens_only_through_the_ops_app(prod_plan: Plan) -> None:
+    api = _only(prod_plan, RESOURCE_SERVER)["properties"]
+    assert api["subjectTypeAuthorization"] == {"user": {"policy": "require_client_grant"}, "client": {"policy": "require_client_grant"}}
+    user_grants = [g for g in prod_plan.of_type(CLIENT_GRANT) if g["properties"]["subjectType"] == "user"]
+    assert [linked(prod_plan, g, "clientId") for g in user_grants] == [[ops_app(prod_plan)]]
+    assert all(g["properties"]["subjectType"] == "client" for g in prod_plan.of_type(CLIENT_GRANT) if g not in user_grants)
+
+
+def test_the_operators_connection_is_for_the_ops_app_only_with_a_strong_password_policy(prod_plan: Plan) -> None:
+    (connection,) = prod_plan.of_type(CONNECTION)
+    options = connection["properties"]["options"]
+    assert connection["properties"]["strategy"] == "auth0"
+    assert options["disableSignup"] is True
+    assert options["passwordPolicy"] in ("good", "excellent")
+    assert options["passwordComplexityOptions"]["minLength"] >= 14
+    assert options["passwordHistories"] == [{"enable": True, "size": 5.0}]
+    assert options["passwordNoPersonalInfo"] == {"enable": True}
+    assert options["passwordDictionary"]["enable"] is True
+    (clients,) = prod_plan.of_type(CONNECTION_CLIENTS)
+    assert linked(prod_plan, clients, "connectionId") == [connection]
+    assert linked(prod_plan, clients, "enabledClients") == [ops_app(prod_plan)]
+
+
+def test_an_owned_tenant_declares_sessions_and_attack_protection(prod_plan: Plan, prod_config: StackConfig) -> None:
+    tenant = _only(prod_plan, TENANT)["properties"]
+    assert (tenant["idleSessionLifetime"], tenant["sessionLifetime"]) == (8.0, 24.0)
+    assert tenant["flags"] == {"enableDynamicClientRegistration": False}
+    assert tenant["allowedLogoutUrls"] == prod_config.ops_logout_urls
+    assert tenant["defaultAudience"] == ""
+    protection = _only(prod_plan, ATTACK_PROTECTION)["properties"]
+    assert protection["bruteForceProtection"]["enabled"] is True
+    assert set(protection["bruteForceProtection"]["shields"]) == {"block", "user_notification"}
+    assert protection["suspiciousIpThrottling"] == {"enabled": True, "shields": ["block", "admin_notification"]}
+    breached = protection["breachedPasswordDetection"]
+    assert breached["enabled"] is True and "block" in breached["shields"] and "admin_notification" in breached["shields"]
+    assert breached["preUserRegistration"] == {"shields": ["block"]}
+
+
+def not_owning(stack_root: Path) -> Path:
+    settings = yaml.safe_load(stack_file("prod", stack_root).read_text())
+    settings["config"]["opshub:auth0TenantOwned"] = False
+    stack_file("prod", stack_root).write_text(yaml.safe_dump(settings))
+    return stack_root
+
+
+def test_a_stack_that_does_not_own_the_tenant_leaves_its_singletons_alone(stack_root: Path) -> None:
+    plan = run_plan("prod", root=not_owning(stack_root))
+
+    assert plan.of_type(TENANT) == [] and plan.of_type(ATTACK_PROTECTION) == []
+    assert plan.of_type(CONNECTION), "the /ops connection and application are the stack's either way"
+
+
+def test_opshub_plan_says_which_protections_it_expects_the_tenant_owner_to_hold(
+    stack_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["plan", "--stack", "prod", "--cwd", str(not_owning(stack_root)), "--out", str(tmp_path / "out")])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "is not owned by this stack (opshub:auth0TenantOwned: false); its owner must hold:" in out
+    for protection in ("brute-force protection on", "idle at most 8 h", "dynamic client registration off", "no default audience"):
+        assert protection in out, protection
+    assert "Tenant protections held by another team" in out, "it points at the runbook's check"
+
+
+def test_a_stack_that_owns_the_tenant_says_nothing_about_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["plan", "--stack", "prod", "--out", str(tmp_path / "out")])
+
+    assert "not owned by this stack" not in capsys.readouterr().out
+
+
+def test_every_tenant_log_streams_to_eventbridge_in_the_stack_account(prod_plan: Plan, prod_config: StackConfig) -> None:
+    stream = _only(prod_plan, "auth0:index/logStream:LogStream")["properties"]
+    assert stream["type"] == "eventbridge"
+    assert stream["sink"] == {"awsAccountId": prod_config.aws_account_id, "awsRegion": prod_config.aws_region}
+    assert "filters" not in stream, "every category is evidence"
 
 
 def test_every_auth0_resource_uses_the_explicit_auth0_provider(prod_plan: Plan) -> None:

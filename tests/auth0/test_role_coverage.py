@@ -61,7 +61,9 @@ def test_segregation_of_duties_holds_for_every_role(prod_plan: Plan, access_mode
 def test_a_route_no_role_holds_is_reported(plan_model: Callable[[dict], Plan], access_model_data: dict) -> None:
     data = copy.deepcopy(access_model_data)
     data["permissions"].append({"name": "payouts:approve", "description": "Approve payouts", "writes": True, "privileged": True})
-    data["routes"].append({"method": "POST", "path": "/ops/payouts/approve", "permission": "payouts:approve"})
+    next(i for i in data["integrations"] if i["name"] == "stripe")["grants"]["payouts:approve"] = "edit"
+    data["routes"].append({"method": "POST", "path": "/ops/payouts/approve", "permission": "payouts:approve",
+                           "integration": "stripe", "audit_action": "payouts:approve"})
 
     plan = plan_model(data)
 

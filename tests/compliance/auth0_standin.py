@@ -1,17 +1,21 @@
 """A loopback stand-in for the Auth0 Management API endpoints the access review calls (a test double).
 
 Built from Auth0's documented response shapes:
-- POST /oauth/token (client credentials) -> {access_token, token_type, expires_in, scope};
+- POST /oauth/token (client credentials with private_key_jwt: Auth0, "Authenticate with Private Key
+  JWT") -> {access_token, token_type, expires_in, scope}; the client assertion must be an RS256 JWT
+  signed by the registered public key, iss = sub = the client, aud = https://<domain>/, at most
+  5 minutes long, never reused;
 - GET /api/v2/roles with offset paging (page, per_page, include_totals) -> {roles, start, limit, total};
 - GET /api/v2/roles/{id}/users with checkpoint paging (take, from) -> {users, next} (no `next` on the last page);
 - GET /api/v2/users/{id} -> the user profile (user_id, email, last_login, logins_count, ...);
 - GET /api/v2/users/{id}/authentication-methods with offset paging -> {authenticators, start, limit, total}.
-Every API call needs the bearer token; a wrong client secret gets 401; `rate_limit_once` answers the
+Every API call needs the bearer token; a bad assertion gets 401; `rate_limit_once` answers the
 first user lookup with 429 and `x-ratelimit-reset`, as Auth0 does. It records the calls it served.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -19,19 +23,54 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
 TOKEN = "standin-management-token"  # noqa: S105 - a test double's token
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+MAX_ASSERTION_SECONDS = 300
 
 
 @dataclass
 class Tenant:
     client_id: str
-    client_secret: str
+    public_key_pem: str  # the client's registered private_key_jwt credential
+    domain: str
     roles: dict[str, str]  # role id -> name
     members: dict[str, list[str]]  # role id -> user ids
     users: dict[str, dict]  # user id -> profile
     methods: dict[str, list[dict]]  # user id -> authenticators
     rate_limit_once: bool = False
     calls: list[str] = field(default_factory=list)
+    seen_jtis: set[str] = field(default_factory=set)
+
+    def accepts(self, body: dict) -> bool:
+        """Whether the token request carries a valid, unused client assertion of this client."""
+        if body.get("client_assertion_type") != ASSERTION_TYPE or "client_secret" in body:
+            return False
+        try:
+            header_b64, claims_b64, signature_b64 = str(body.get("client_assertion", "")).split(".")
+            header, claims = (json.loads(_unb64(part)) for part in (header_b64, claims_b64))
+            key = serialization.load_pem_public_key(self.public_key_pem.encode())
+            key.verify(_unb64(signature_b64), f"{header_b64}.{claims_b64}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        except (ValueError, InvalidSignature):
+            return False
+        now = time.time()
+        valid = (
+            header.get("alg") == "RS256"
+            and claims.get("iss") == claims.get("sub") == self.client_id
+            and claims.get("aud") == f"https://{self.domain}/"
+            and claims.get("iat", now) <= now + 5
+            and now < claims.get("exp", 0) <= claims.get("iat", now) + MAX_ASSERTION_SECONDS
+            and claims.get("jti") not in self.seen_jtis
+        )
+        self.seen_jtis.add(claims.get("jti"))
+        return valid
+
+
+def _unb64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
 def _offset_page(items: list, query: dict, key: str) -> dict | list:
@@ -72,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.tenant.calls.append(f"POST {self.path}")
         if self.path != "/oauth/token" or body.get("grant_type") != "client_credentials":
             return self._send(404, {"error": "not_found"})
-        if (body.get("client_id"), body.get("client_secret")) != (self.tenant.client_id, self.tenant.client_secret):
+        if body.get("client_id") != self.tenant.client_id or not self.tenant.accepts(body):
             return self._send(401, {"error": "access_denied", "error_description": "Unauthorized"})
         scope = "read:users read:roles read:role_members read:authentication_methods"
         return self._send(200, {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 86400, "scope": scope})

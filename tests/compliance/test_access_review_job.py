@@ -15,13 +15,27 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from infra.derive.compliance import review_input
-from infra.lambdas import access_review
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from infra.derive.compliance import CHECKPOINT_PREFIX, review_input
+from infra.lambdas import access_review, audit_checkpoint
 from infra.model.assignments import parse_assignments
 from tests.compliance.auth0_standin import Auth0StandIn, Tenant
 from tests.compliance.conftest import Archive
 
 DOMAIN = "clarivum.eu.auth0.com"
+
+
+def _key_pair() -> tuple[str, str]:
+    """An RSA key pair as PEM (private PKCS#1, as pulumi-tls's private_key_pem, and public SPKI)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private.decode(), public.decode()
+
+
+CLIENT_KEY, CLIENT_PUBLIC_KEY = _key_pair()
 NOW = dt.datetime.now(dt.UTC)
 WEBAUTHN = {"id": "webauthn-roaming|dev_1", "type": "webauthn-roaming", "confirmed": True, "name": "YubiKey"}
 TOTP = {"id": "totp|dev_2", "type": "totp", "confirmed": True}
@@ -57,7 +71,7 @@ def _tenant() -> Tenant:
     methods |= {"auth0|pay-1": [WEBAUTHN], "auth0|pay-2": [WEBAUTHN], "auth0|admin-1": [TOTP]}
     roles = {"rol_viewer": "ops-viewer", "rol_payments": "ops-payments", "rol_auditor": "ops-auditor", "rol_admin": "ops-admin", "rol_support": "Support"}
     roles |= {f"rol_other_{i}": f"Other {i}" for i in range(60)}  # the ops roles are not all on the first page
-    return Tenant("review-client", "review-secret", roles, members, users, methods, rate_limit_once=True)
+    return Tenant("review-client", CLIENT_PUBLIC_KEY, DOMAIN, roles, members, users, methods, rate_limit_once=True)
 
 
 def _approvals(access_model) -> dict:
@@ -81,10 +95,10 @@ def job(tmp_path, monkeypatch: pytest.MonkeyPatch, archive: Archive, access_mode
     monkeypatch.setattr(access_review, "INPUT_FILE", spec)
     secret = boto3.client("secretsmanager").create_secret(
         Name="ops-hub/test/auth0/access-review-client",
-        SecretString=json.dumps({"client_id": "review-client", "client_secret": "review-secret"}),
+        SecretString=json.dumps({"client_id": "review-client", "private_key_pem": CLIENT_KEY, "algorithm": "RS256"}),
     )
     for key, value in {"AUTH0_DOMAIN": DOMAIN, "CLIENT_SECRET_ARN": secret["ARN"], "REVIEW_BUCKET": archive.bucket,
-                       "NOTICE_TOPIC_ARN": archive.topic_arn, "DORMANT_DAYS": "90"}.items():
+                       "NOTICE_TOPIC_ARN": archive.topic_arn, "CHECKPOINT_PREFIX": "audit-checkpoints", "DORMANT_DAYS": "90"}.items():
         monkeypatch.setenv(key, value)
     return SimpleNamespace(archive=archive, secret_arn=secret["ARN"])
 
@@ -155,7 +169,7 @@ def test_a_later_review_never_replaces_or_deletes_an_earlier_one(job, monkeypatc
 
 def test_wrong_client_credentials_fail_before_anything_is_written(job, monkeypatch: pytest.MonkeyPatch) -> None:
     tenant = _tenant()
-    tenant.client_secret = "rotated-elsewhere"  # noqa: S105
+    tenant.public_key_pem = _key_pair()[1]  # the key was rotated in Auth0 but not in the secret
 
     with pytest.raises(access_review.ReviewError, match="HTTP 401"):
         _run(tenant, monkeypatch, "req-1")
@@ -167,5 +181,69 @@ def test_wrong_client_credentials_fail_before_anything_is_written(job, monkeypat
 def test_a_secret_without_client_credentials_is_named(job, monkeypatch: pytest.MonkeyPatch) -> None:
     boto3.client("secretsmanager").put_secret_value(SecretId=job.secret_arn, SecretString='{"client_id": "x"}')
 
-    with pytest.raises(access_review.ReviewError, match="client_id and client_secret"):
+    with pytest.raises(access_review.ReviewError, match="client_id and private_key_pem"):
         _run(_tenant(), monkeypatch, "req-1")
+
+
+def test_the_client_assertion_is_what_auth0_documents() -> None:
+    """Auth0, "Authenticate with Private Key JWT": RS256, iss = sub = client id, aud = tenant with
+    trailing slash, a unique jti, at most 5 minutes (advised: under one)."""
+    tenant = _tenant()
+    first = access_review.client_assertion("review-client", DOMAIN, CLIENT_KEY, int(dt.datetime.now(dt.UTC).timestamp()))
+    second = access_review.client_assertion("review-client", DOMAIN, CLIENT_KEY, int(dt.datetime.now(dt.UTC).timestamp()))
+    body = {"client_assertion_type": access_review.ASSERTION_TYPE}
+
+    assert tenant.accepts(body | {"client_assertion": first})
+    assert not tenant.accepts(body | {"client_assertion": first}), "an assertion is single-use"
+    assert tenant.accepts(body | {"client_assertion": second}), "each assertion has its own jti"
+    claims = json.loads(access_review.base64.urlsafe_b64decode(first.split(".")[1] + "=="))
+    assert claims["aud"] == f"https://{DOMAIN}/" and claims["exp"] - claims["iat"] == 60
+    stale = access_review.client_assertion("review-client", DOMAIN, CLIENT_KEY, 1_700_000_000)
+    assert not tenant.accepts(body | {"client_assertion": stale}), "an expired assertion is refused"
+    other = access_review.client_assertion("review-client", "other-tenant.eu.auth0.com", CLIENT_KEY, int(dt.datetime.now(dt.UTC).timestamp()))
+    assert not tenant.accepts(body | {"client_assertion": other}), "an assertion for another tenant is refused"
+
+
+def _store_checkpoint(bucket: str, taken: dt.datetime, owner_members: list[str], forced: bool) -> str:
+    """A checkpoint as the checkpoint Lambda stores it (its own build_checkpoint and object_key), unsigned."""
+    state = {
+        "chain_seq": 7, "row_hash": "ab" * 32, "owner_members": owner_members, "superusers": ["supabase_admin"],
+        "bypassrls_roles": ["postgres", "service_role", "supabase_admin"],
+        "rls": {"ops_audit.events": {"enabled": True, "forced": forced}, "ops_audit.events_2026_12": {"enabled": True, "forced": True}},
+    }
+    expected = {"owner_members": ["postgres"], "bypassrls_roles": ["postgres", "service_role", "supabase_admin"], "superusers": ["supabase_admin"]}
+    key = audit_checkpoint.object_key(taken, 7, "req")
+    checkpoint = audit_checkpoint.build_checkpoint(state, expected, "prod", "db:5432/postgres", taken)
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(checkpoint).encode())
+    return key
+
+
+def test_review_reports_what_the_latest_checkpoint_found(job, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    _store_checkpoint(job.archive.bucket, now - dt.timedelta(days=1), ["postgres"], forced=True)
+    latest = _store_checkpoint(job.archive.bucket, now - dt.timedelta(minutes=5), ["postgres", "supabase_storage_admin"], forced=False)
+
+    result = _run(_tenant(), monkeypatch, "req-1")
+
+    review = json.loads(boto3.client("s3").get_object(Bucket=job.archive.bucket, Key=result["keys"][0])["Body"].read())
+    assert review["findings"]["trail"] == [
+        {"checkpoint": latest, "problem": "unexpected member of ops_audit_owner", "role": "supabase_storage_admin"},
+        {"checkpoint": latest, "problem": "RLS not enabled and forced", "table": "ops_audit.events", "enabled": True, "forced": False},
+    ]
+    markdown = boto3.client("s3").get_object(Bucket=job.archive.bucket, Key=result["keys"][1])["Body"].read().decode()
+    assert "## Audit trail: principals and RLS beyond the expected (latest checkpoint) (2)" in markdown
+    assert "supabase_storage_admin" in markdown
+
+
+def test_review_reports_when_no_checkpoint_was_written(job, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=access_review.CHECKPOINT_LOOKBACK_DAYS)
+    _store_checkpoint(job.archive.bucket, old, ["postgres"], forced=True)
+
+    result = _run(_tenant(), monkeypatch, "req-1")
+
+    review = json.loads(boto3.client("s3").get_object(Bucket=job.archive.bucket, Key=result["keys"][0])["Body"].read())
+    assert review["findings"]["trail"] == [{"problem": "no checkpoint of the ops_audit trail in the last 3 days"}]
+
+
+def test_the_review_and_the_checkpoint_job_agree_on_the_prefix() -> None:
+    assert audit_checkpoint.PREFIX == CHECKPOINT_PREFIX

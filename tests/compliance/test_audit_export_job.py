@@ -21,11 +21,13 @@ pytestmark = pytest.mark.postgres
 MONTH = dt.datetime.now(dt.UTC).strftime("%Y-%m")
 
 
-def _events(db: AuditDb, count: int) -> None:
+def _events(db: AuditDb, count: int, sealed: bool = True) -> None:
     for i in range(count):
-        roles = ("ops-sre",) if i % 2 else ("ops-payments",)
-        db.insert(claims_for(f"auth0|user-{i % 3}", *roles), action="incidents:ack", target=f"INC-{i}",
+        roles, action = (("ops-sre",), "incidents:ack") if i % 2 else (("ops-payments",), "payments:refund:stripe")
+        db.insert(claims_for(f"auth0|user-{i % 3}", *roles), action=action, target=f"INC-{i}",
                   payload=Jsonb({"note": f"ack {i}", "unicode": "żółw ✓", "n": i, "nested": {"b": [1, 2.5], "a": None}}))
+    if sealed:
+        db.seal()
 
 
 @pytest.fixture
@@ -141,9 +143,19 @@ def test_a_chain_broken_in_the_database_is_not_exported(exporter: AuditDb, archi
     _events(exporter, 4)
     with exporter.superuser() as conn:  # a superuser edit with triggers off, as only verification can catch
         conn.execute("set session_replication_role = replica")
-        conn.execute("update ops_audit.events set target = 'INC-forged' where chain_seq = 2")
+        conn.execute("update ops_audit.events set target = 'INC-forged' where id = 2")
 
     with pytest.raises(audit_export.ExportError, match="broken at chain_seq 2"):
+        audit_export.lambda_handler({"month": MONTH}, None)
+
+    assert archive.objects("audit-exports/") == [] and archive.notices() == []
+
+
+def test_a_month_with_unsealed_events_is_not_exported(exporter: AuditDb, archive: Archive) -> None:
+    _events(exporter, 3)
+    _events(exporter, 2, sealed=False)
+
+    with pytest.raises(audit_export.ExportError, match="2 events of .* are not sealed yet"):
         audit_export.lambda_handler({"month": MONTH}, None)
 
     assert archive.objects("audit-exports/") == [] and archive.notices() == []

@@ -2,35 +2,43 @@
 //
 // The `event` and `api` objects are TEST DOUBLES built from Auth0's documented Actions
 // post-login objects (event.user, event.authorization.roles, event.authentication.methods
-// with {name: "mfa", type}, event.secrets; api.access.deny, api.multifactor.enable,
-// api.authentication.challengeWithAny, api.accessToken/idToken.setCustomClaim). They record
-// every call, so each test asserts what the Action asked Auth0 to do.
+// with {name: "mfa", type, timestamp} — "Actions Triggers: post-login - Event Object";
+// api.access.deny, api.multifactor.enable, api.authentication.challengeWithAny,
+// api.accessToken/idToken.setCustomClaim). They record every call, so each test asserts what
+// the Action asked Auth0 to do. The Action is loaded as deployed, its settings line filled in.
 "use strict";
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const path = require("node:path");
 
-const { onExecutePostLogin } = require(path.join(__dirname, "..", "..", "infra", "actions", "post_login.js"));
+const { loadAction } = require("./load_action.js");
 
 const NAMESPACE = "https://ops.clarivum.com";
-const SECRETS = {
-  CLAIMS_NAMESPACE: NAMESPACE,
-  PHISHING_RESISTANT_ROLES: JSON.stringify(["ops-payments", "ops-admin", "ops-auditor"]),
-  PHISHING_RESISTANT_FACTORS: JSON.stringify(["webauthn-platform", "webauthn-roaming"]),
+const MAX_AGE_SECONDS = 900;
+const SETTINGS = {
+  claimsNamespace: NAMESPACE,
+  phishingResistantRoles: ["ops-payments", "ops-admin", "ops-auditor"],
+  phishingResistantFactors: ["webauthn-platform", "webauthn-roaming"],
+  freshMfaRoles: ["ops-payments", "ops-admin", "ops-auditor"],
+  mfaMaxAgeSeconds: MAX_AGE_SECONDS,
 };
+const { onExecutePostLogin } = loadAction(SETTINGS);
 
-function buildEvent({ roles = [], mfa = [], appMetadata = {}, secrets = SECRETS } = {}) {
-  const now = new Date().toISOString();
+// An MFA step: a factor type completed `ageSeconds` ago (a string is a factor completed just now).
+function mfaMethod(step) {
+  const { type, ageSeconds = 0, timestamp } = typeof step === "string" ? { type: step } : step;
+  const at = timestamp === undefined ? new Date(Date.now() - ageSeconds * 1000).toISOString() : timestamp;
+  return at === null ? { name: "mfa", type } : { name: "mfa", timestamp: at, type };
+}
+
+function buildEvent({ roles = [], mfa = [], appMetadata = {} } = {}) {
   return {
     user: { user_id: "auth0|ops-user", email: "ops.user@clarivum.com", app_metadata: appMetadata, user_metadata: {} },
     authorization: { roles },
-    authentication: {
-      methods: [{ name: "pwd", timestamp: now }, ...mfa.map((type) => ({ name: "mfa", timestamp: now, type }))],
-    },
-    client: { client_id: "ops-hub-spa", name: "Ops Hub" },
+    authentication: { methods: [{ name: "pwd", timestamp: new Date().toISOString() }, ...mfa.map(mfaMethod)] },
+    client: { client_id: "ops-web-client-id", name: "ops-web" },
     transaction: { protocol: "oidc-basic-profile", requested_scopes: ["openid"] },
-    secrets,
+    secrets: {},
   };
 }
 
@@ -48,9 +56,9 @@ function buildApi({ withFactorSelection = true } = {}) {
   return { api, calls };
 }
 
-async function run(eventOptions, apiOptions) {
+async function run(eventOptions, apiOptions, handler = onExecutePostLogin) {
   const { api, calls } = buildApi(apiOptions);
-  await onExecutePostLogin(buildEvent(eventOptions), api);
+  await handler(buildEvent(eventOptions), api);
   return calls;
 }
 
@@ -142,23 +150,98 @@ test("malformed app_metadata and missing fields never crash it", async () => {
   assert.deepEqual(calls.calls.accessClaims[`${NAMESPACE}/roles`], ["ops-sre"], "junk role entries are dropped");
 });
 
-test("missing or malformed Action secrets deny ops users instead of issuing weaker tokens", async () => {
+test("missing or malformed settings deny ops users instead of issuing weaker tokens", async () => {
   const broken = [
+    null,
     {},
-    { ...SECRETS, CLAIMS_NAMESPACE: "" },
-    { ...SECRETS, PHISHING_RESISTANT_ROLES: "ops-admin" },
-    { ...SECRETS, PHISHING_RESISTANT_FACTORS: "[]" },
+    { ...SETTINGS, claimsNamespace: "" },
+    { ...SETTINGS, phishingResistantRoles: "ops-admin" },
+    { ...SETTINGS, phishingResistantFactors: [] },
+    { ...SETTINGS, freshMfaRoles: undefined },
+    { ...SETTINGS, mfaMaxAgeSeconds: 0 },
+    { ...SETTINGS, mfaMaxAgeSeconds: "900" },
   ];
-  for (const secrets of broken) {
-    const calls = await run({ roles: ["ops-viewer"], mfa: ["otp"], secrets });
-    assert.equal(calls.denied.length, 1, `secrets ${JSON.stringify(secrets)} must deny`);
+  for (const settings of broken) {
+    const handler = loadAction(settings).onExecutePostLogin;
+    const calls = await run({ roles: ["ops-viewer"], mfa: ["otp"] }, {}, handler);
+    assert.equal(calls.denied.length, 1, `settings ${JSON.stringify(settings)} must deny`);
     assert.deepEqual(calls.accessClaims, {});
   }
-  const nonOps = await run({ roles: [], secrets: {} });
+  const nonOps = await run({ roles: [] }, {}, loadAction(null).onExecutePostLogin);
   assert.deepEqual(nonOps.denied, [], "users without ops roles are not affected by ops settings");
 });
 
 test("a trailing slash in the namespace does not double the separator", async () => {
-  const calls = await run({ roles: ["ops-sre"], mfa: ["otp"], secrets: { ...SECRETS, CLAIMS_NAMESPACE: `${NAMESPACE}/` } });
+  const handler = loadAction({ ...SETTINGS, claimsNamespace: `${NAMESPACE}/` }).onExecutePostLogin;
+  const calls = await run({ roles: ["ops-sre"], mfa: ["otp"] }, {}, handler);
   assert.deepEqual(Object.keys(calls.accessClaims).sort(), [`${NAMESPACE}/roles`, "role"]);
+});
+
+// Fresh MFA for privileged roles: the boundary, with a few seconds of margin for the test's own clock.
+
+test("privileged user with a fresh WebAuthn passes without a new challenge", async () => {
+  const calls = await run({ roles: ["ops-payments"], mfa: [{ type: "webauthn-roaming", ageSeconds: MAX_AGE_SECONDS - 5 }] });
+  assert.deepEqual(calls.challenges, []);
+  assert.deepEqual(calls.mfa, []);
+  assert.deepEqual(calls.denied, []);
+  assertOpsClaims(calls, ["ops-payments"]);
+});
+
+test("privileged user whose WebAuthn is just stale is challenged again, with strong factors only", async () => {
+  const calls = await run({ roles: ["ops-payments"], mfa: [{ type: "webauthn-roaming", ageSeconds: MAX_AGE_SECONDS + 5 }] });
+  assert.deepEqual(calls.challenges, [[{ type: "webauthn-platform" }, { type: "webauthn-roaming" }]]);
+  assert.deepEqual(calls.mfa, [], "no 'any factor' prompt that would accept OTP");
+  assert.deepEqual(calls.denied, []);
+});
+
+test("privileged user with a stale MFA on a tenant without factor selection is challenged, never remembered", async () => {
+  const calls = await run(
+    { roles: ["ops-admin"], mfa: [{ type: "webauthn-platform", ageSeconds: 7 * 24 * 3600 }] },
+    { withFactorSelection: false },
+  );
+  assert.deepEqual(calls.mfa, [{ provider: "any", options: { allowRememberBrowser: false } }]);
+});
+
+test("privileged user whose MFA has no timestamp is challenged again", async () => {
+  for (const timestamp of [null, "", "not-a-date"]) {
+    const calls = await run({ roles: ["ops-auditor"], mfa: [{ type: "webauthn-roaming", timestamp }] });
+    assert.equal(calls.challenges.length, 1, `timestamp ${JSON.stringify(timestamp)} must not count as fresh`);
+    assert.deepEqual(calls.denied, []);
+  }
+});
+
+test("an MFA timestamped far in the future does not count as fresh", async () => {
+  const calls = await run({ roles: ["ops-admin"], mfa: [{ type: "webauthn-platform", ageSeconds: -3600 }] });
+  assert.equal(calls.challenges.length, 1);
+});
+
+test("a fresh strong factor counts even when an older weak one is also recorded", async () => {
+  const calls = await run({
+    roles: ["ops-admin"],
+    mfa: [{ type: "otp", ageSeconds: 3 * 3600 }, { type: "webauthn-platform", ageSeconds: 60 }],
+  });
+  assert.deepEqual(calls.denied, []);
+  assert.deepEqual(calls.challenges, []);
+});
+
+test("a fresh weak factor of a privileged user is denied, a stale strong one does not rescue it", async () => {
+  const calls = await run({
+    roles: ["ops-payments"],
+    mfa: [{ type: "webauthn-roaming", ageSeconds: 3 * 3600 }, { type: "otp", ageSeconds: 30 }],
+  });
+  assert.equal(calls.denied.length, 1);
+  assert.match(calls.denied[0], /ops-payments/);
+});
+
+test("non-privileged user with an old MFA passes: only privileged roles need a fresh one", async () => {
+  const calls = await run({ roles: ["ops-sre"], mfa: [{ type: "otp", ageSeconds: 5 * 24 * 3600 }] });
+  assert.deepEqual(calls.mfa, []);
+  assert.deepEqual(calls.challenges, []);
+  assert.deepEqual(calls.denied, []);
+  assertOpsClaims(calls, ["ops-sre"]);
+});
+
+test("one privileged role among others makes the whole sign-in need a fresh MFA", async () => {
+  const calls = await run({ roles: ["ops-sre", "ops-payments"], mfa: [{ type: "webauthn-roaming", ageSeconds: 2 * 3600 }] });
+  assert.equal(calls.challenges.length, 1);
 });

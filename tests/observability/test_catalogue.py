@@ -23,6 +23,7 @@ class BadSpec:
 
 AVAILABILITY, LATENCY, AUDIT = "slos/ops-hub-availability.yaml", "slos/ops-hub-latency.yaml", "slos/audit-write.yaml"
 HTTP = "http_requests_total"
+LIMITS = {"max_page_for": "5m", "max_group_wait": "1m", "max_group_interval": "5m", "max_repeat_interval": "4h", "max_escalation_delay_minutes": 30}
 ONE_TEAM = {"name": "ops-hub", "title": "Ops Hub", "primary": ["alice"], "secondary": ["PK1L2M3"]}
 
 CASES = [
@@ -47,6 +48,15 @@ CASES = [
     BadSpec("bad-pagerduty-user", "oncall.yaml", {"teams": [ONE_TEAM]}, "teams[0] (ops-hub).primary"),
     BadSpec("unknown-default-team", "oncall.yaml", {"default_team": "nobody"}, "default_team: 'nobody'"),
     BadSpec("naive-rotation-start", "oncall.yaml", {"rotation_start": "2026-01-05T09:00:00"}, "rotation_start"),
+    BadSpec("no-paging-limits", "oncall.yaml", {"paging_limits": None}, "paging_limits"),
+    BadSpec("bad-page-for", "oncall.yaml", {"paging_limits": {**LIMITS, "max_page_for": "five minutes"}}, "paging_limits.max_page_for"),
+    BadSpec("escalation-delay-too-long", "oncall.yaml", {"paging_limits": {**LIMITS, "max_escalation_delay_minutes": 240}}, "paging_limits.max_escalation_delay_minutes"),
+    BadSpec(
+        "repeat-shorter-than-group",
+        "oncall.yaml",
+        {"paging_limits": {**LIMITS, "max_repeat_interval": "2m"}},
+        "paging_limits.max_repeat_interval: 2m is shorter than max_group_interval (5m)",
+    ),
 ]
 
 

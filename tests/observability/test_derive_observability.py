@@ -7,11 +7,19 @@ import copy
 import pytest
 
 from infra.derive.grafana import FolderGrant, folder_grants
-from infra.derive.routing import DEFAULT_RECEIVER, SLACK_TICKETS, routing_tree
-from infra.derive.slo import ALERT_CLASSES, alert_expr
+from infra.derive.routing import (
+    DEFAULT_RECEIVER,
+    ESCALATION_DELAY_MINUTES,
+    GROUP_INTERVAL,
+    GROUP_WAIT,
+    REPEAT_INTERVAL,
+    SLACK_TICKETS,
+    routing_tree,
+)
+from infra.derive.slo import ALERT_CLASSES, PAGE_FOR, alert_expr
 from infra.errors import ModelError
 from infra.model.access import parse_model
-from infra.model.observability import OnCallSpec, SloSpec
+from infra.model.observability import OnCallSpec, SloSpec, duration_seconds, load_catalogue
 
 
 def test_folder_grants_follow_grafana_levels(access_model) -> None:
@@ -23,6 +31,7 @@ def test_folder_grants_follow_grafana_levels(access_model) -> None:
 def test_no_grafana_integration_is_a_model_error(access_model_data: dict) -> None:
     data = copy.deepcopy(access_model_data)
     data["integrations"] = [i for i in data["integrations"] if i["name"] != "grafana"]
+    data["routes"] = [r for r in data["routes"] if r["integration"] != "grafana"]  # else the model itself is refused
     with pytest.raises(ModelError, match="no 'grafana' integration"):
         folder_grants(parse_model(data))
 
@@ -43,6 +52,7 @@ def _oncall(teams: list[str]) -> OnCallSpec:
             "teams": [{"name": t, "title": t, "primary": ["PAAAAAA"], "secondary": ["PBBBBBB"]} for t in teams],
             "default_team": teams[0],
             "runbook_url": "https://example.invalid/runbook.md",
+            "paging_limits": load_catalogue().oncall.paging_limits.model_dump(),
             "maintenance_windows": [{"name": "m", "weekdays": ["monday"], "start": "01:00", "end": "02:00", "location": "UTC"}],
         }
     )
@@ -78,3 +88,14 @@ def test_thresholds_scale_the_error_budget() -> None:
     slo = _slo(errors='m{code=~"5.."}', total="m")
     page = alert_expr(slo, ALERT_CLASSES[0])
     assert "(14.4 * 0.001)" in page and "(6 * 0.001)" in page, page
+
+
+def test_derived_paging_values_stay_within_the_catalogue_limits() -> None:
+    """The policy pack holds plans to alerts/oncall.yaml paging_limits; the derivation must start inside them."""
+    limits = load_catalogue().oncall.paging_limits
+    seconds = limits.seconds()
+    assert duration_seconds(PAGE_FOR) <= seconds["max_page_for_seconds"]
+    assert duration_seconds(GROUP_WAIT) <= seconds["max_group_wait_seconds"]
+    assert duration_seconds(GROUP_INTERVAL) <= seconds["max_group_interval_seconds"]
+    assert duration_seconds(REPEAT_INTERVAL) <= seconds["max_repeat_interval_seconds"]
+    assert ESCALATION_DELAY_MINUTES <= limits.max_escalation_delay_minutes

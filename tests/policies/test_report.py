@@ -141,9 +141,9 @@ def test_github_code_scanning_accepts_the_sarif(failing_plan: Path, capsys: pyte
 
 
 def test_json_goes_to_stdout_alone(failing_plan: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    main(["policy", "check", "--input", str(failing_plan), "--format", "json", "--engine", "regopy"])
+    main(["policy", "check", "--input", str(failing_plan), "--format", "json", "--engine", "opa", "--per-rule"])
     captured = capsys.readouterr()
-    assert json.loads(captured.out)["engine"] == "regopy", "stdout is one JSON document"
+    assert json.loads(captured.out)["engine"] == "opa", "stdout is one JSON document"
 
 
 def test_an_advisory_finding_warns_without_failing(failing_plan: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

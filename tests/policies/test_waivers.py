@@ -26,13 +26,22 @@ def stack_file(tmp_path: Path) -> Path:
             "name": "ops-hub/prod/stripe/secret-key",
             "kmsKeyId": "arn:aws:kms:eu-central-1:210987654321:key/k",
             "recoveryWindowInDays": 0,
-            "policy": json.dumps({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "210987654321"}}}]}),
+            "policy": json.dumps({"Statement": [
+                {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "210987654321"}}},
+                {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+            ]}),
         },
         "provider": provider,
     }
-    alarm = {"type": "aws:cloudwatch/metricAlarm:MetricAlarm", "urn": "urn:pulumi:prod::opshub::aws:cloudwatch/metricAlarm:MetricAlarm::age", "properties": {"dimensions": {"SecretName": "ops-hub/prod/stripe/secret-key"}}, "provider": provider}
+    topic_urn = "urn:pulumi:prod::opshub::aws:sns/topic:Topic::alarms"
+    topic = {"type": "aws:sns/topic:Topic", "urn": topic_urn, "name": "alarms", "properties": {"name": "alarms", "kmsMasterKeyId": "k"}, "provider": provider}
+    route = {"type": "aws:sns/topicSubscription:TopicSubscription", "urn": "urn:pulumi:prod::opshub::aws:sns/topicSubscription:TopicSubscription::route", "name": "route",
+             "properties": {"topic": "alarms-arn", "protocol": "email", "endpoint": "tickets@example.com"}, "propertyDependencies": {"topic": [topic_urn]}, "provider": provider}
+    alarm = {"type": "aws:cloudwatch/metricAlarm:MetricAlarm", "urn": "urn:pulumi:prod::opshub::aws:cloudwatch/metricAlarm:MetricAlarm::age",
+             "properties": {"dimensions": {"SecretName": "ops-hub/prod/stripe/secret-key"}, "alarmActions": ["alarms-arn"]},
+             "propertyDependencies": {"alarmActions": [topic_urn]}, "provider": provider}
     path = tmp_path / "resources.json"
-    path.write_text(json.dumps({"resources": [secret, alarm]}))
+    path.write_text(json.dumps({"resources": [secret, topic, route, alarm]}))
     return path
 
 

@@ -41,7 +41,10 @@ def test_reach_traces_a_permission_to_route_integration_and_secret(prod_report: 
     payments = next(r for r in prod_report["roles"] if r["name"] == "ops-payments")
     refund = next(row for row in payments["reach"] if row["permission"] == "payments:refund")
 
-    assert refund["routes"] == ["POST /ops/payments/refunds"]
+    assert refund["routes"] == [
+        "POST /ops/payments/stripe/refunds (records payments:refund:stripe)",
+        "POST /ops/payments/payu/refunds (records payments:refund:payu)",
+    ], "each route with the audit action it records"
     assert refund["integrations"] == ["Stripe: edit", "PayU: edit"]
     assert refund["via"] == "ops-hub-runtime" and "stripe/secret-key" in refund["secrets"]
 
@@ -144,3 +147,24 @@ def test_database_grants_include_the_applied_migrations_and_no_one_may_change_th
     assert {"role": "authenticated", "on": "table ops_audit.events (0003_access.sql)", "privileges": ["SELECT"]} in grants
     changing = [g for g in grants if "ops_audit" in g["on"] and {"UPDATE", "DELETE", "TRUNCATE"} & {p.split()[0] for p in g["privileges"]}]
     assert changing == [], f"the report shows a grant that could change the trail: {changing}"
+
+
+def test_each_credential_shows_what_it_can_do_at_the_vendor(prod_report: dict) -> None:
+    secrets = {s["key"]: s for s in prod_report["secrets"]}
+
+    assert secrets["stripe/secret-key"]["vendor_scopes"] == [
+        "key type restricted", "grant rak_balance_read", "grant rak_charge_read", "grant rak_dispute_read",
+        "grant rak_payment_intent_read", "grant rak_payout_read", "grant rak_refund_write",
+    ]
+    assert secrets["grafana/service-account-token"]["vendor_scopes"] == ["key type service-account-token", "role Editor"]
+    assert secrets["plausible/api-key"]["vendor_scopes"] == ["key type stats-api"]
+    assert secrets["slack/webhook-url"]["vendor_scopes"] == [], "a vendor without a scope vocabulary declares none"
+
+
+def test_vendor_scopes_are_read_from_the_declared_secret_not_the_model(prod_resources: list[dict], access_model: AccessModel) -> None:
+    secret = next(r for r in prod_resources if r["properties"].get("name", "").endswith("/plausible/api-key"))
+    secret["properties"]["tags"]["vendor-key-type"] = "sites-api"
+
+    report = report_for(prod_resources, access_model, "prod", "rev", migration_sql())
+
+    assert next(s for s in report["secrets"] if s["key"] == "plausible/api-key")["vendor_scopes"] == ["key type sites-api"]

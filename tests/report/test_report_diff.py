@@ -157,3 +157,15 @@ def test_the_json_is_data_and_the_markdown_carries_the_comment_marker(prod_repor
 
     assert _strings_only_in(json.loads(json.dumps(diff))) == [], "the diff JSON must carry no Markdown"
     assert render_diff_md(diff).splitlines()[0] == COMMENT_MARKER
+
+
+def test_a_new_vendor_scope_is_widening_and_a_dropped_one_is_not(prod_report: dict) -> None:
+    head = _changed(prod_report)
+    stripe = next(s for s in head["secrets"] if s["key"] == "stripe/secret-key")
+    stripe["vendor_scopes"] = [s for s in stripe["vendor_scopes"] if s != "grant rak_dispute_read"] + ["grant rak_payout_write"]
+
+    diff = diff_reports(prod_report, head)
+
+    assert diff["credentials"]["stripe/secret-key"]["vendor_scopes"] == {"added": ["grant rak_payout_write"], "removed": ["grant rak_dispute_read"]}
+    assert diff["widening"] == [{"kind": "vendor_scope_added", "subject": "stripe/secret-key", "object": "grant rak_payout_write", "detail": ""}]
+    assert "credential `stripe/secret-key` may now do `grant rak_payout_write` at the vendor" in render_diff_md(diff)

@@ -16,7 +16,9 @@ from typing import Any
 import boto3
 import psycopg
 
+from infra.derive.audit import GROUP_ROLES, ROTATOR_GROUP, AuditSettings
 from infra.lambdas import rotate_postgres
+from infra.migrations.runner import migrate
 from tests.support.pgcluster import ADMIN_PASSWORD, ADMIN_USER, PgCluster
 
 REGION = "eu-central-1"
@@ -32,14 +34,21 @@ def can_log_in(cluster: PgCluster, user: str, password: str, dbname: str) -> boo
     return True
 
 
+# What the runner writes into ops_audit.settings; rotation reads none of it.
+RIG_SETTINGS = AuditSettings(
+    roles_claim="https://ops.test/roles", ops_roles=("ops-sre",), read_all_roles=(), actions=(), role_permissions=()
+)
+
+
 @dataclass
 class RotationRig:
-    """One database user, its secret and its master secret in moto, and a way to rotate them."""
+    """One database user, its secret and its master (rotator login) secret in moto, and a way to rotate them."""
 
     cluster: PgCluster
     dbname: str
     user: str
     group: str
+    rotator: str
     sm: Any
     arn: str
     master_arn: str
@@ -115,26 +124,27 @@ class RotationRig:
 
 
 def create_rig(cluster: PgCluster, dbname: str, n: int) -> RotationRig:
-    """A login `ops_writer_<n>` in group `ops_writer_group_<n>`, its secret and master secret, and a Lambda record.
+    """The real migrations, a login `ops_writer_<n>` in ops_audit_writer, a rotator login `ops_rotator_<n>`
+    in ops_audit_rotator, their secrets in moto (the rotator's as the master), and a Lambda record.
 
     Needs moto active. Roles are cluster-wide, so `n` must be unique per cluster.
     """
-    user, group = f"ops_writer_{n}", f"ops_writer_group_{n}"
+    user, group, rotator = f"ops_writer_{n}", GROUP_ROLES["writer"], f"ops_rotator_{n}"
+    migrate(cluster.dsn(ADMIN_USER, ADMIN_PASSWORD, dbname), RIG_SETTINGS)
     with cluster.connect(dbname) as conn:
-        conn.execute(f"create role {group} nologin")
-        conn.execute(f"create role {user} login password 'initial-password-{n}'")
-        conn.execute(f"grant {group} to {user}")
+        conn.execute(f"create role {user} login password 'initial-password-{n}' in role {group}")
+        conn.execute(f"create role {rotator} login password 'rotator-password-{n}' in role {ROTATOR_GROUP}")
     sm = boto3.client("secretsmanager", region_name=REGION)
     server = {"engine": "postgres", "host": cluster.host, "port": cluster.port, "dbname": dbname}
     master_arn = sm.create_secret(
-        Name=f"ops-hub/test/supabase/master-{n}",
-        SecretString=json.dumps(server | {"username": ADMIN_USER, "password": ADMIN_PASSWORD}),
+        Name=f"ops-hub/test/supabase/rotator-{n}",
+        SecretString=json.dumps(server | {"username": rotator, "password": f"rotator-password-{n}"}),
     )["ARN"]
     arn = sm.create_secret(
         Name=f"ops-hub/test/supabase/writer-{n}",
         SecretString=json.dumps(server | {"username": user, "password": f"initial-password-{n}", "masterarn": master_arn}),
     )["ARN"]
-    return RotationRig(cluster, dbname, user, group, sm, arn, master_arn, _rotation_function(n))
+    return RotationRig(cluster, dbname, user, group, rotator, sm, arn, master_arn, _rotation_function(n))
 
 
 def _rotation_function(n: int) -> str:

@@ -62,8 +62,13 @@ def test_schedule_table_has_a_row_per_secret(access_model: AccessModel) -> None:
 
     rows = [line for line in table.splitlines() if line.startswith("| `ops-hub/")]
     assert len(rows) == len(access_model.secrets)
-    master = next(r for r in rows if "supabase/master`" in r)
-    assert "rotation of `supabase/ops-hub-writer`" in master, "the master's readers are the rotations using it"
+    rotator = next(r for r in rows if "supabase/rotator`" in r)
+    assert "rotation of `supabase/ops-hub-writer`" in rotator, "the rotator secret's readers are the rotations using it"
+    assert "the deploy role" in rotator, "Pulumi stores the rotator's first password, so it reads it back"
+    admin = next(r for r in rows if "supabase/master`" in r)
+    assert admin.endswith("| the deploy role |"), "nobody but Pulumi reads the admin login"
+    stripe = next(r for r in rows if "stripe/secret-key`" in r)
+    assert "deploy role" not in stripe, "people set vendor keys; Pulumi never reads them"
 
 
 def test_splice_replaces_only_the_generated_block_and_appends_it_when_missing() -> None:

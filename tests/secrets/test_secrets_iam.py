@@ -84,12 +84,16 @@ def test_key_policy_lets_the_account_administer_and_only_named_roles_use_via_sec
     assert principals == {f"arn:aws:iam::{ACCOUNT}:root", RUNTIME, ROTATOR}, "no principal beyond the account and the named roles"
 
 
-def test_alarm_topic_key_is_used_only_by_this_accounts_cloudwatch() -> None:
-    doc = statements(iam.alarm_topic_key_policy(ACCOUNT))
+def test_alarm_topic_key_is_used_only_by_this_accounts_alarms_for_the_one_topic() -> None:
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:ops-hub-prod-secret-alarms"
+    doc = statements(iam.alarm_topic_key_policy(ACCOUNT, REGION, topic))
 
     publish = doc["CloudWatchAlarmsPublish"]
     assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    assert publish["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT, "kms:EncryptionContext:aws:sns:topicArn": topic},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"},
+    }
 
 
 # --- secret resource policies ---------------------------------------------------------
@@ -113,12 +117,6 @@ def test_a_secret_nobody_reads_denies_every_read() -> None:
     doc = statements(iam.secret_resource_policy(ACCOUNT, []))
 
     assert "Condition" not in doc["DenyReadsByOtherPrincipals"], "with no reader, the read deny is unconditional"
-
-
-def test_a_secret_pulumi_reads_back_leaves_reads_to_iam() -> None:
-    doc = statements(iam.secret_resource_policy(ACCOUNT, None))
-
-    assert set(doc) == {"DenyOutsideAccount", "DenyWithoutTls"}
 
 
 # --- identity policies -----------------------------------------------------------------
@@ -159,19 +157,22 @@ def test_reminder_reads_dates_not_values_and_publishes_one_namespace() -> None:
     assert publish["Condition"] == {"StringEquals": {"cloudwatch:namespace": "OpsHub/Secrets"}}
 
 
+FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ops-hub-prod-rotate-supabase-ops-hub-writer"
+
+
 def test_trust_policy_names_one_service_and_guards_against_confused_deputies() -> None:
-    doc = statements(iam.assume_role_policy("lambda.amazonaws.com", ACCOUNT))
+    doc = statements(iam.assume_role_policy("lambda.amazonaws.com", ACCOUNT, FUNCTION))
 
     trust = doc["TrustService"]
     assert trust["Principal"] == {"Service": "lambda.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnLike": {"aws:SourceArn": FUNCTION}}
     assert "Resource" not in trust, "IAM rejects a Resource in a trust policy"
 
 
 def test_moto_iam_accepts_every_identity_document(aws: None) -> None:
     """moto's IAM policy validator (the same grammar checks IAM applies on PutRolePolicy)."""
     client = boto3.client("iam", region_name=REGION)
-    client.create_role(RoleName="r", AssumeRolePolicyDocument=iam.assume_role_policy("lambda.amazonaws.com", ACCOUNT).to_json())
+    client.create_role(RoleName="r", AssumeRolePolicyDocument=iam.assume_role_policy("lambda.amazonaws.com", ACCOUNT, FUNCTION).to_json())
     documents = {
         "reader": iam.reader_policy([SECRET, OTHER], KEY, REGION),
         "rotation": iam.rotation_policy(SECRET, MASTER, KEY, REGION, LOGS),

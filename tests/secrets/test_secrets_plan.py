@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from infra.config import StackConfig
 from infra.derive.secrets import secret_plans
 from infra.model.access import AccessModel
 from infra.offline.plan import Plan
@@ -86,15 +87,23 @@ def test_every_secret_has_a_resource_policy_denying_outsiders_and_plain_http(pro
         assert policy["properties"]["blockPublicPolicy"] is True, name
 
 
-def test_vendor_keys_are_read_only_by_their_roles_and_seeded_values_by_iam(prod_plan: Plan) -> None:
-    """Pulumi reads back the database values it seeds, so only the other secrets deny other readers."""
-    seeded = {one(linked(prod_plan, v, "secretId"), "secret")["urn"] for v in prod_plan.of_type(SECRET_VERSION)}
-
+def test_every_secret_denies_reads_by_anyone_but_its_readers(
+    prod_plan: Plan, access_model: AccessModel, prod_config: StackConfig
+) -> None:
+    """Its identities' roles, its rotation Lambdas (own or master), and the deploy role exactly where Pulumi writes the value."""
+    plans = {p.name: p for p in secret_plans(access_model, "prod")}
     for policy in prod_plan.of_type(SECRET_POLICY):
         secret = one(linked(prod_plan, policy, "secretArn"), "secret")
-        sids = {s["Sid"] for s in statements(policy["properties"]["policy"])}
-        restricted = "DenyReadsByOtherPrincipals" in sids
-        assert restricted != (secret["urn"] in seeded), f"{secret['properties']['name']}: sids {sorted(sids)}"
+        plan = plans[secret["properties"]["name"]]
+        deny = {s["Sid"]: s for s in statements(policy["properties"]["policy"])}["DenyReadsByOtherPrincipals"]
+        assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "secretsmanager:GetSecretValue"
+        allowed = set(as_list(deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]))
+        reader_roles = {r["properties"]["name"] for r in linked(prod_plan, policy, "policy") if r["type"] == ROLE}
+        expected = {f"{i}-prod" for i in plan.readers}
+        expected |= {f"ops-hub-prod-rotate-{p.slug}" for p in plans.values() if p.rotation == "lambda" and plan.key in (p.key, p.master)}
+        assert reader_roles == expected, f"{plan.key}: readers {sorted(reader_roles)}"
+        assert (prod_config.deploy_role_arn in allowed) is plan.seeded, f"{plan.key}: the deploy role reads only what Pulumi writes"
+        assert len(allowed) == len(reader_roles) + plan.seeded, f"{plan.key}: unexpected readers {sorted(allowed)}"
 
 
 def test_key_policy_names_only_the_account_and_the_reading_and_rotating_roles(
@@ -218,7 +227,10 @@ def test_initial_database_values_are_secret_and_then_owned_by_rotation(prod_plan
 
     assert names == {
         "ops-hub/prod/supabase/master", "ops-hub/prod/supabase/ops-hub-writer", "ops-hub/prod/supabase/ops-audit-exporter",
-    }, "only database secrets are seeded for their rotation to own"
+        "ops-hub/prod/supabase/ops-audit-checkpointer",
+        "ops-hub/prod/supabase/ops-metrics-writer",
+        "ops-hub/prod/supabase/rotator",
+    }, "only database secrets are seeded for their rotation (or people) to own"
     for version in versions:
         assert "secretString" in version["secretProperties"], f"{version['name']}: secret_string must be a Pulumi secret"
         assert version["options"]["ignoreChanges"] == ["secretString"], "rotation owns the value after creation"
@@ -229,9 +241,13 @@ def test_initial_database_values_are_secret_and_then_owned_by_rotation(prod_plan
 
 def test_a_secret_added_to_the_runtime_is_read_by_its_role(plan_model, access_model_data: dict) -> None:
     data = json.loads(json.dumps(access_model_data))
-    data["secrets"].append({"vendor": "stripe", "purpose": "webhook-secret", "rotation": "reminder", "rotation_days": 60})
+    data["secrets"].append({"vendor": "stripe", "purpose": "webhook-secret", "rotation": "reminder", "rotation_days": 60,
+                            "vendor_scopes": {"key_type": "webhook-signing-secret"}})
     runtime = next(i for i in data["identities"] if i["name"] == "ops-hub-runtime")
     runtime["reads_secrets"].append("stripe/webhook-secret")
+    for route in data["routes"]:
+        if route["integration"] == "stripe":
+            route["secret"] = "stripe/secret-key"  # the runtime now reads two Stripe secrets
 
     plan = plan_model(data)
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from infra.components.secrets import VendorSecretsArgs, _check_provided
+from infra.components.secrets import VendorSecretsArgs, _check_wiring
 from infra.errors import ModelError
-from infra.model.access import AccessModel
+from infra.model.access import AccessModel, load_model
 from infra.offline.plan import Plan
 from tests.secrets.test_secrets_plan import SECRET_VERSION, linked, ours
 
@@ -32,30 +32,65 @@ def test_provided_value_is_stored_as_a_secret_pulumi_keeps_current(prod_plan: Pl
 
     assert version["properties"]["secretString"] == value
     assert "secretString" in version["secretProperties"], "the stored value stays a Pulumi secret"
-    assert version["options"]["ignoreChanges"] == [], "Pulumi owns the value, so a new key flows in on `pulumi up`"
+    assert not version["options"]["ignoreChanges"], "Pulumi owns the value, so a new key flows in on `pulumi up`"
 
 
-def test_access_review_credentials_are_stored_as_the_job_reads_them(prod_plan: Plan) -> None:
-    version = version_of(prod_plan, "auth0/access-review-client")
+@pytest.mark.parametrize("key", ["auth0/access-review-client", "auth0/ops-hub-runtime-client"])
+def test_machine_client_keys_are_stored_as_the_jobs_read_them(prod_plan: Plan, key: str) -> None:
+    """private_key_jwt (docs/adr/0007): the client id and the private key from pulumi-tls, never a client secret."""
+    version = version_of(prod_plan, key)
 
     document = json.loads(version["properties"]["secretString"])
 
-    assert set(document) == {"client_id", "client_secret"}
+    assert set(document) == {"client_id", "private_key_pem", "algorithm"}
+    assert document["algorithm"] == "RS256"
     assert "secretString" in version["secretProperties"]
+
+
+ALL_PROVIDED = ("pagerduty/routing-key", "slack/webhook-url", "auth0/access-review-client", "auth0/ops-hub-runtime-client")
 
 
 @pytest.mark.parametrize(
     ("key", "expect"),
     [
         ("stripe/live-key", "the access model declares no such secret"),
-        ("supabase/ops-hub-writer", "a database login's value belongs to its rotation"),
+        ("stripe/secret-key", "the model does not mark it set_by: pulumi (or it is a database login)"),
+        ("supabase/ops-hub-writer", "the model does not mark it set_by: pulumi (or it is a database login)"),
     ],
-    ids=["undeclared", "rotated-login"],
+    ids=["undeclared", "set-by-people", "rotated-login"],
 )
-def test_a_provided_value_must_fill_a_declared_vendor_secret(access_model: AccessModel, key: str, expect: str) -> None:
-    args = VendorSecretsArgs.model_construct(model=access_model, provided_values={key: "value"})
+def test_a_provided_value_must_fill_a_secret_the_model_says_pulumi_sets(access_model: AccessModel, key: str, expect: str) -> None:
+    values = dict.fromkeys((*ALL_PROVIDED, key), "value")
+    args = VendorSecretsArgs.model_construct(model=access_model, provided_values=values, identity_functions=FUNCTIONS)
 
     with pytest.raises(ModelError) as raised:
-        _check_provided(args)
+        _check_wiring(args)
 
     assert raised.value.problems == [f"provided value for {key!r}: {expect}"]
+
+
+# One function per Lambda identity that reads secrets, as the program wires them.
+FUNCTIONS = {i.name: f"ops-hub-prod-{i.name}" for i in load_model().identities if i.runs_on == "lambda" and i.reads_secrets}
+
+
+def test_a_secret_pulumi_sets_without_a_provided_value_is_named(access_model: AccessModel) -> None:
+    values = dict.fromkeys(ALL_PROVIDED[1:], "value")
+    args = VendorSecretsArgs.model_construct(model=access_model, provided_values=values, identity_functions=FUNCTIONS)
+
+    with pytest.raises(ModelError) as raised:
+        _check_wiring(args)
+
+    assert raised.value.problems == ["secret 'pagerduty/routing-key': set_by: pulumi, but the program provides no value"]
+
+
+def test_a_lambda_identity_without_its_function_is_named(access_model: AccessModel) -> None:
+    args = VendorSecretsArgs.model_construct(
+        model=access_model, provided_values=dict.fromkeys(ALL_PROVIDED, "value"), identity_functions={}
+    )
+
+    with pytest.raises(ModelError) as raised:
+        _check_wiring(args)
+
+    assert raised.value.problems == [
+        f"identity {name!r}: runs on lambda, but no function runs as it (identity_functions)" for name in FUNCTIONS
+    ]

@@ -55,7 +55,7 @@ def test_clone_is_a_plain_login_with_exactly_the_users_groups(rig: RotationRig) 
 
 
 def test_password_never_reaches_the_server_in_clear_text(rig: RotationRig) -> None:
-    """The statement log shows the ALTER/CREATE ROLE, but only with the SCRAM verifier in it."""
+    """The statement log shows the rotator's function call, but only with the SCRAM verifier as its argument."""
     with rig.cluster.connect(rig.dbname) as conn:
         conn.execute("alter system set log_statement = 'all'")
         conn.execute("select pg_reload_conf()")
@@ -108,7 +108,7 @@ CRASH_POINTS = [
     CrashPoint("createSecret-before-storing", "create_secret", "before"),
     CrashPoint("createSecret-after-storing", "create_secret", "after"),
     CrashPoint("setSecret-before-connecting", "set_secret", "before"),
-    CrashPoint("setSecret-mid-transaction", "ensure_login", "after"),
+    CrashPoint("setSecret-mid-transaction", "set_password", "after"),
     CrashPoint("setSecret-after-commit", "set_secret", "after"),
     CrashPoint("testSecret-before-login", "test_secret", "before"),
     CrashPoint("testSecret-after-login", "test_secret", "after"),

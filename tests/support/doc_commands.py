@@ -8,6 +8,8 @@
 - `pulumi ...` is checked against PULUMI_COMMANDS, a table written from the Pulumi CLI reference
   (a stand-in for the CLI, which cannot be installed here);
 - `git SUB ...` must name a real git command (asked of the installed git).
+- `jq` and `openssl` (the auditor's recipe in docs/runbook.md) must be installed: a test runs that
+  recipe as the runbook writes it (tests/compliance/test_audit_checkpoint_job.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +45,14 @@ PULUMI_COMMANDS: dict[str, set[str]] = {
     "refresh": {"--yes", "--stack"},
     "destroy": set(),
 }
+
+
+# Options the AWS CLI takes with every command (AWS CLI reference, "aws", global options).
+AWS_GLOBAL_OPTIONS = {"--query", "--output", "--region", "--profile", "--no-cli-pager", "--endpoint-url"}
+# The AWS CLI's own s3 commands, which are not API operations (AWS CLI reference, "s3"), with their flags the docs use.
+AWS_S3_COMMANDS: dict[str, set[str]] = {"ls": {"--recursive"}, "cp": {"--recursive"}, "sync": {"--exact-timestamps", "--delete"}}
+# Tools whose docs commands a test runs as written.
+RUN_BY_TESTS = {"jq", "openssl"}
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,9 @@ def _check_aws(args: list[str], complete: bool) -> str | None:
     if len(args) < 2:
         return f"incomplete aws command {args}"
     service, operation = args[0], args[1]
+    if service == "s3" and operation in AWS_S3_COMMANDS:
+        unknown = sorted({a for a in args[2:] if a.startswith("--")} - AWS_S3_COMMANDS[operation] - AWS_GLOBAL_OPTIONS)
+        return f"aws s3 {operation} has no flag(s) {unknown}" if unknown else None
     session = botocore.session.get_session()
     if service not in session.get_available_services():
         return f"no AWS service {service!r}"
@@ -140,10 +154,10 @@ def _check_aws(args: list[str], complete: bool) -> str | None:
     op = model.operation_model(matches[0])
     members = {m.lower(): m for m in op.input_shape.members}
     flags, positionals = _flags_and_positionals(args[2:])
-    unknown = [f for f in flags if _kebab_to_pascal(f).lower() not in members]
+    unknown = [f for f in flags if _kebab_to_pascal(f).lower() not in members and f not in AWS_GLOBAL_OPTIONS]
     if unknown:
         return f"aws {service} {operation} has no parameter(s) {unknown}"
-    given = {members[_kebab_to_pascal(f).lower()] for f in flags}
+    given = {members[_kebab_to_pascal(f).lower()] for f in flags if f not in AWS_GLOBAL_OPTIONS}
     missing = [m for m in op.input_shape.required_members if m not in given]
     if missing and complete:
         return f"aws {service} {operation} needs {missing}"
@@ -189,4 +203,6 @@ def check(command: Command, targets: set[str]) -> str | None:
         return _check_pulumi(args)
     if tool == "git":
         return _check_git(args)
+    if tool in RUN_BY_TESTS:
+        return None if shutil.which(tool) else f"{tool} is not installed"
     return f"no checker for {tool!r}; add one in tests/support/doc_commands.py"

@@ -20,6 +20,11 @@ def secret_of(data: dict, key: str) -> dict:
     return next(s for s in data["secrets"] if f"{s['vendor']}/{s['purpose']}" == key)
 
 
+def route_of(data: dict, label: str) -> dict:
+    """The raw route `METHOD /path`."""
+    return next(r for r in data["routes"] if f"{r['method']} {r['path']}" == label)
+
+
 def identity_of(data: dict, name: str) -> dict:
     return next(i for i in data["identities"] if i["name"] == name)
 

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL 15 cluster for tests, with Supabase's roles and auth.jwt().
+"""A throwaway PostgreSQL 15 cluster for tests, set up the way Supabase sets up a project.
 
 `PgCluster` runs `initdb` in a temp dir and `pg_ctl` on 127.0.0.1 with a free
 port and a socket dir inside the temp dir. Authentication:
@@ -11,8 +11,17 @@ SSL is off: the cluster only listens on loopback. Real Supabase requires SSL,
 which is why the Pulumi provider uses sslmode=require; libpq's default
 `sslmode=prefer` falls back to plain TCP here.
 
-fsync is off as well: the cluster is thrown away, and durability would only
-measure the disk of the machine running the tests.
+Commits are not durable by default (`fsync`, `synchronous_commit` and
+`full_page_writes` off): the cluster is thrown away. `PgCluster(durable=True)`
+keeps PostgreSQL's defaults, as production has them (the benchmarks use both).
+
+safeupdate: Supabase preloads pg-safeupdate for PostgREST's login, which has no
+Debian package. `start()` builds the stand-in in tests/support/safeupdate (a
+C module named `safeupdate`, with PGXS: Debian `postgresql-server-dev-15` and a
+C compiler) into the temp dir and points `dynamic_library_path` there, so
+Supabase's own `ALTER ROLE authenticator SET session_preload_libraries =
+'safeupdate'` loads it and nothing is installed system-wide. Without a
+compiler or PGXS, `start()` fails and says what to install.
 
 When pg_cron is installed (Debian `postgresql-15-cron`) the server preloads it
 with `cron.database_name = 'postgres'`, the database pg_cron lives in on
@@ -24,12 +33,17 @@ PostgreSQL refuses to run as root. As root the server runs as the `postgres`
 OS user (created by Debian's postgresql-15 package) through `runuser`, and the
 temp dir is chowned to it; otherwise it runs as the current user.
 
-`install_supabase(conn)` reproduces what Supabase provides before any project
-migration runs (supabase/postgres init scripts): the roles `anon`,
-`authenticated` (NOLOGIN NOINHERIT), `service_role` (NOLOGIN NOINHERIT
-BYPASSRLS), `authenticator` (LOGIN NOINHERIT, member of all three), the
-non-superuser admin `postgres`, and schema `auth` with `auth.jwt()`,
-`auth.uid()` and `auth.role()`.
+`install_supabase(conn)` reproduces Supabase's setup before any project
+migration runs, from the facts of supabase/postgres (each statement names the
+file it comes from): superuser `supabase_admin`; `postgres` demoted to
+NOSUPERUSER CREATEDB CREATEROLE REPLICATION BYPASSRLS and a member of the API
+and service roles; `anon`, `authenticated`, `service_role` (BYPASSRLS) and
+their login `authenticator`, which preloads safeupdate; the service logins
+`supabase_auth_admin` and `supabase_storage_admin` (CREATEROLE),
+`supabase_read_only_user` (BYPASSRLS, pg_read_all_data) and
+`supabase_replication_admin`; the `extensions`, `auth` and `storage` schemas,
+with `auth.jwt()`, `auth.uid()` and `auth.role()` owned by
+`supabase_auth_admin`; and the default privileges on `public`.
 """
 
 from __future__ import annotations
@@ -44,11 +58,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+from psycopg import sql
 
 SUPERUSER = "supabase_admin"
 ADMIN_USER = "postgres"
 ADMIN_PASSWORD = "postgres-admin-pw"
 AUTHENTICATOR_PASSWORD = "authenticator-pw"
+READ_ONLY_PASSWORD = "read-only-pw"
+STORAGE_ADMIN_PASSWORD = "storage-admin-pw"
+SAFEUPDATE_SOURCE = Path(__file__).with_name("safeupdate")
 SERVER_OS_USER = "postgres"
 START_ATTEMPTS = 3
 CRON_DATABASE = "postgres"  # pg_cron's database: the only one its extension can be created in
@@ -106,15 +124,36 @@ def _server_user() -> pwd.struct_passwd | None:
         ) from exc
 
 
+def build_safeupdate(target: Path) -> Path:
+    """Build the safeupdate stand-in with PGXS into `target`; PgClusterError naming what is missing."""
+    pg_config, make = shutil.which("pg_config"), shutil.which("make")
+    pgxs = subprocess.run([pg_config, "--pgxs"], capture_output=True, text=True, check=False) if pg_config else None
+    if pgxs is None or pgxs.returncode != 0 or not Path(pgxs.stdout.strip()).exists() or make is None:
+        raise PgClusterError("cannot build the safeupdate stand-in: PGXS or make is missing; install "
+                             "postgresql-server-dev-15, gcc and make (scripts/system-packages.sh)")
+    shutil.copytree(SAFEUPDATE_SOURCE, target, ignore=shutil.ignore_patterns("*.o", "*.so"))
+    # No LLVM bitcode: it is only used when the module is installed, which it never is.
+    result = subprocess.run([make, "-s", "with_llvm=no", f"PG_CONFIG={pg_config}"], cwd=target,
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PgClusterError(f"cannot build the safeupdate stand-in (make, a C compiler and "
+                             f"postgresql-server-dev-15 are needed):\n{result.stderr.strip()[-2000:]}")
+    library = target / "safeupdate.so"
+    library.chmod(0o755)  # the server's OS user loads it
+    return library
+
+
 class PgCluster:
     """A PostgreSQL cluster in a temp dir; `start()` then `stop()` (always, in a finally)."""
 
-    def __init__(self, settings: dict[str, str] | None = None) -> None:
+    def __init__(self, settings: dict[str, str] | None = None, durable: bool = False) -> None:
         self.bindir = find_bindir()
         self.root = Path(tempfile.mkdtemp(prefix="opshub-pg-"))
         self.datadir = self.root / "data"
         self.sockdir = self.root / "sock"
         self.logfile = self.root / "server.log"
+        self.libdir = self.root / "lib"
+        self.durable = durable
         self.port = 0
         self.host = "127.0.0.1"
         self.settings = {**pg_cron_settings(self.bindir), **(settings or {})}
@@ -124,6 +163,7 @@ class PgCluster:
     # -- lifecycle -------------------------------------------------------
     def start(self) -> PgCluster:
         self.sockdir.mkdir()
+        build_safeupdate(self.libdir)
         if self._os_user:
             # The server user must own the temp dir; root can still read the log and socket.
             for path in (self.root, self.sockdir):
@@ -196,9 +236,8 @@ class PgCluster:
             "port": str(self.port),
             "unix_socket_directories": f"'{self.sockdir}'",
             "ssl": "off",  # loopback only; see the module docstring
-            "fsync": "off",
-            "synchronous_commit": "off",
-            "full_page_writes": "off",
+            **({} if self.durable else {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}),
+            "dynamic_library_path": f"'$libdir:{self.libdir}'",  # the safeupdate stand-in
             "timezone": "'UTC'",
             "password_encryption": "'scram-sha-256'",
             **self.settings,
@@ -216,54 +255,118 @@ class PgCluster:
         return result
 
 
-# Supabase's roles and auth functions, as supabase/postgres defines them
-# (migrations/db/init-scripts/00000000000000-initial-schema.sql and
-# 00000000000001-auth-schema.sql). Roles are cluster-wide, so they are created
-# once; the auth schema is per database.
+# Supabase's setup, written for these tests from the facts in supabase/postgres
+# (migrations/db/init-scripts and migrations/db/migrations; the file each fact
+# comes from is named beside it) and supabase/auth (auth.jwt()). Roles are
+# cluster-wide, so they are created once; the schemas and grants are per database.
 SUPABASE_ROLES_SQL = f"""
 do $$
 begin
-    if not exists (select from pg_roles where rolname = 'anon') then
-        create role anon nologin noinherit;
-        create role authenticated nologin noinherit;
-        create role service_role nologin noinherit bypassrls;
-        create role authenticator login noinherit password '{AUTHENTICATOR_PASSWORD}';
-        grant anon, authenticated, service_role to authenticator;
-        -- Supabase's dashboard/admin user: not a superuser since Supabase PG 15.
-        create role {ADMIN_USER} login createrole createdb replication bypassrls
-            password '{ADMIN_PASSWORD}';
+    if exists (select from pg_roles where rolname = 'anon') then
+        return;
     end if;
+    -- 00000000000000-initial-schema.sql: the replication and read-only logins;
+    -- the read-only one reads every table, past RLS.
+    create role supabase_replication_admin login replication;
+    create role supabase_read_only_user login bypassrls password '{READ_ONLY_PASSWORD}';
+    grant pg_read_all_data to supabase_read_only_user;
+    -- The API roles, and PostgREST's login, a member of each (it was also a
+    -- member of supabase_admin until 20221103090837_revoke_admin.sql).
+    create role anon nologin noinherit;
+    create role authenticated nologin noinherit;
+    create role service_role nologin noinherit bypassrls;
+    create role authenticator login noinherit password '{AUTHENTICATOR_PASSWORD}';
+    grant anon, authenticated, service_role to authenticator;
+    alter role anon set statement_timeout = '3s';
+    alter role authenticated set statement_timeout = '8s';
+    -- 20230529180330_alter_api_roles_for_inherit.sql (its pgsodium grant is left
+    -- out: pgsodium is not installed here).
+    alter role anon inherit;
+    alter role authenticated inherit;
+    alter role service_role inherit;
+    -- 20221028101028_set_authenticator_timeout.sql, 20231130133139_set_lock_timeout_to_authenticator_role.sql,
+    -- and 20220118070449_enable-safeupdate-postgrest.sql: every PostgREST session loads safeupdate.
+    alter role authenticator set statement_timeout = '8s';
+    alter role authenticator set lock_timeout = '8s';
+    alter role authenticator set session_preload_libraries = 'safeupdate';
+    -- The service logins of Auth and Storage (00000000000001-auth-schema.sql,
+    -- 00000000000002-storage-schema.sql), with CREATEROLE; Storage logs in as
+    -- PostgREST does (20231013070755_grant_authenticator_to_supabase_storage_admin.sql).
+    create role supabase_auth_admin login noinherit createrole noreplication;
+    create role supabase_storage_admin login noinherit createrole noreplication password '{STORAGE_ADMIN_PASSWORD}';
+    alter role supabase_auth_admin set search_path = auth;
+    alter role supabase_storage_admin set search_path = storage;
+    grant authenticator to supabase_storage_admin;
+    -- 00000000000003-post-setup.sql: the dashboard's role.
+    create role dashboard_user nosuperuser createdb createrole replication;
+    -- The everyday admin: 10000000000000_demote-postgres.sql demotes it to
+    -- NOSUPERUSER CREATEDB CREATEROLE LOGIN REPLICATION BYPASSRLS; later
+    -- migrations make it a member of the service logins
+    -- (20220609081115_grant-supabase-auth-admin-and-supabase-storage-admin-to-postgres.sql),
+    -- of the API roles (20230201083204_grant_auth_roles_to_postgres.sql) and of
+    -- predefined roles (20230306081037_grant_pg_monitor_to_postgres.sql,
+    -- 20240606060239_grant_predefined_roles_to_postgres.sql).
+    create role {ADMIN_USER} nosuperuser createdb createrole login replication bypassrls
+        password '{ADMIN_PASSWORD}';
+    alter role {ADMIN_USER} set search_path = "$user", public, extensions;
+    grant supabase_auth_admin, supabase_storage_admin to {ADMIN_USER};
+    grant anon, authenticated, service_role to {ADMIN_USER};
+    grant pg_monitor, pg_read_all_data, pg_signal_backend to {ADMIN_USER};
 end
 $$;
 """
 
-SUPABASE_AUTH_SQL = f"""
-grant create, connect, temporary on database current_database() to {ADMIN_USER};
-grant usage, create on schema public to {ADMIN_USER};
-grant usage on schema public to anon, authenticated, service_role;
+# Per database, as the superuser. `{{db}}` is the database's quoted name: the
+# files grant on database `postgres`, Supabase's only project database.
+SUPABASE_DATABASE_SQL = f"""
+-- 00000000000000-initial-schema.sql: extensions live in their own schema;
+-- public is usable by the API roles, and what the superuser creates there is
+-- theirs by default.
+create schema if not exists extensions;
+create extension if not exists "uuid-ossp" with schema extensions;
+create extension if not exists pgcrypto with schema extensions;
+grant usage on schema public to {ADMIN_USER}, anon, authenticated, service_role;
+grant usage on schema extensions to {ADMIN_USER}, anon, authenticated, service_role;
+alter default privileges in schema public grant all on tables to {ADMIN_USER}, anon, authenticated, service_role;
+alter default privileges in schema public grant all on functions to {ADMIN_USER}, anon, authenticated, service_role;
+alter default privileges in schema public grant all on sequences to {ADMIN_USER}, anon, authenticated, service_role;
+-- 00000000000001-auth-schema.sql, 20211115181400_update-auth-permissions.sql:
+-- auth belongs to the superuser, Auth's login has all of it.
 create schema if not exists auth authorization {SUPERUSER};
 grant usage on schema auth to anon, authenticated, service_role, {ADMIN_USER};
-
+grant all on schema auth to supabase_auth_admin, dashboard_user;
+-- 00000000000002-storage-schema.sql (its tables are not needed here).
+create schema if not exists storage authorization {SUPERUSER};
+grant usage on schema storage to {ADMIN_USER}, anon, authenticated, service_role;
+grant all on schema storage to supabase_storage_admin;
+-- 10000000000000_demote-postgres.sql.
+grant all on database {{db}} to {ADMIN_USER}, dashboard_user;
+grant all on schema auth, extensions, storage to {ADMIN_USER};
+-- Auth creates its functions as its own login (supabase/auth migrations;
+-- auth.jwt() from 20220531120530_add_auth_jwt_function.up.sql), and
+-- 20211124212715_update-auth-owner.sql makes it the owner of the older ones.
+set role supabase_auth_admin;
 create or replace function auth.jwt() returns jsonb language sql stable as $$
     select coalesce(
         nullif(current_setting('request.jwt.claim', true), ''),
         nullif(current_setting('request.jwt.claims', true), '')
     )::jsonb
 $$;
-
 create or replace function auth.uid() returns uuid language sql stable as $$
     select coalesce(
         nullif(current_setting('request.jwt.claim.sub', true), ''),
         (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
     )::uuid
 $$;
-
 create or replace function auth.role() returns text language sql stable as $$
     select coalesce(
         nullif(current_setting('request.jwt.claim.role', true), ''),
         (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
     )::text
 $$;
+reset role;
+-- 20211115181400_update-auth-permissions.sql: the admin may use all of auth.
+grant all on all routines in schema auth to {ADMIN_USER}, dashboard_user;
 """
 
 
@@ -287,8 +390,7 @@ def enable_pg_cron(conn: psycopg.Connection) -> None:
 
 
 def install_supabase(conn: psycopg.Connection) -> None:
-    """Create Supabase's roles (once per cluster) and auth schema (per database) as superuser."""
+    """Supabase's roles (once per cluster) and its schemas and grants (per database), as the superuser."""
     conn.execute(SUPABASE_ROLES_SQL)
-    # `current_database()` is not allowed in GRANT ... ON DATABASE; substitute the name.
-    dbname = conn.info.dbname
-    conn.execute(SUPABASE_AUTH_SQL.replace("current_database()", f'"{dbname}"'))
+    # GRANT ... ON DATABASE takes a name, not current_database().
+    conn.execute(SUPABASE_DATABASE_SQL.replace("{db}", sql.Identifier(conn.info.dbname).as_string(conn)))

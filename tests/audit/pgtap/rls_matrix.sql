@@ -3,7 +3,7 @@
 -- request's role and JWT claims set for the transaction only. The claims
 -- namespace is the prod stack's (https://ops.clarivum.com).
 begin;
-select plan(25);
+select plan(27);
 
 -- ops-sre: appends as itself, never as someone else, sees only its own rows.
 set local role authenticator;
@@ -23,7 +23,11 @@ reset role;
 set local role authenticator;
 set local role authenticated;
 select set_config('request.jwt.claims', '{"sub": "auth0|admin", "role": "authenticated", "https://ops.clarivum.com/roles": ["ops-admin"]}', true);
-select lives_ok($$insert into ops_audit.events (action, target) values ('integrations:manage', 'stripe')$$, 'ops-admin appends');
+select lives_ok($$insert into ops_audit.events (action, target) values ('integrations:update', 'stripe')$$, 'ops-admin appends');
+select throws_ok($$insert into ops_audit.events (action, target) values ('incidents:ack', 'INC-1')$$,
+                 '42501', null, 'ops-admin cannot record an action whose permission it lacks');
+select throws_ok($$insert into ops_audit.events (action, target) values ('incidents:delete', 'INC-1')$$,
+                 '22023', null, 'an action outside the catalogue is refused');
 select results_eq($$select distinct actor_sub from ops_audit.events order by 1$$,
                   $$values ('auth0|admin'), ('auth0|sre')$$, 'ops-admin sees every actor');
 reset role;
