@@ -100,7 +100,9 @@ def _legacy(result: dict[str, Any], tree: Path, label: str, commit: str | None, 
     try:
         model = AccessModel.model_validate(result["model"])
     except ValidationError as exc:
-        raise RevisionError(f"revision {label}: infra/model/access.yaml", describe_validation_error(exc, result["model"])) from None
+        problems = describe_validation_error(exc, result["model"])
+        hint = "this revision's access model lacks what this report reads; compare with a later revision, or report it with its own checkout"
+        raise RevisionError(f"revision {label}: infra/model/access.yaml", [*problems, hint]) from None
     try:
         assignments = Assignments.model_validate(yaml.safe_load((tree / ASSIGNMENTS).read_text(encoding="utf-8")))
     except (OSError, ValidationError, yaml.YAMLError):

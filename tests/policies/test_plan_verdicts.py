@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def test_a_mandatory_finding_fails_the_plan_naming_the_rule(prod_plan: Plan, tmp
     """Test double: the real prod plan with one misconfiguration (a 0-day secret recovery window)."""
     document = json.loads(json.dumps(prod_plan.document()))
     MUTATIONS["OPS-AWS-007"](document["resources"])
-    broken = Plan(stack="prod", resources=document["resources"])
+    broken = dataclasses.replace(prod_plan, resources=document["resources"])
     monkeypatch.setattr(plan_cmd, "run_plan", lambda stack, root: broken)
     assert main(["plan", "--stack", "prod", "--out", str(tmp_path)]) == 1
     out = capsys.readouterr().out

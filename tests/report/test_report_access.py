@@ -161,10 +161,10 @@ def test_each_credential_shows_what_it_can_do_at_the_vendor(prod_report: dict) -
     assert secrets["slack/webhook-url"]["vendor_scopes"] == [], "a vendor without a scope vocabulary declares none"
 
 
-def test_vendor_scopes_are_read_from_the_declared_secret_not_the_model(prod_resources: list[dict], access_model: AccessModel) -> None:
+def test_vendor_scopes_are_read_from_the_declared_secret_not_the_model(prod_resources: list[dict], report_of) -> None:
     secret = next(r for r in prod_resources if r["properties"].get("name", "").endswith("/plausible/api-key"))
     secret["properties"]["tags"]["vendor-key-type"] = "sites-api"
 
-    report = report_for(prod_resources, access_model, "prod", "rev", migration_sql())
+    report = report_of(resources=prod_resources)
 
     assert next(s for s in report["secrets"] if s["key"] == "plausible/api-key")["vendor_scopes"] == ["key type sites-api"]

@@ -121,8 +121,8 @@ def test_the_credential_section_people_and_changes_since_the_review_render(tmp_p
     assert "role ops-sre on grafana: view → edit" in text["since-review"]
     credentials = text["credentials"]
     assert all(c["key"] in credentials for c in prod_report["credentials"]), "a row per secret"
-    assert "ops-payments: ops role ops-payments → POST /ops/payments/refunds" in credentials
-    assert "ops-hub-prod-rotate-supabase-ops-hub-writer [job: read]" in credentials, "the master credential's readers"
+    assert "ops-payments: ops role ops-payments → POST /ops/payments/stripe/refunds" in credentials
+    assert "ops-hub-prod-rotate-supabase-ops-hub-writer [job: read]" in credentials, "the rotator login's readers"
     holder = next(h for r in prod_report["people"]["roles"] if r["role"] == "ops-payments" for h in r["holders"])
     assert holder["user"] in text["people"] and holder["approved"] in text["people"]
 

@@ -88,13 +88,14 @@ def test_new_findings_use_the_policy_check_fields_and_old_ones_resolve(prod_repo
 def test_added_and_removed_routes(prod_report: dict) -> None:
     head = _changed(prod_report)
     head["routes"].append({"method": "DELETE", "path": "/ops/payments/refunds", "permission": "payments:refund"})
-    head["routes"] = [r for r in head["routes"] if r["path"] != "/ops/analytics"]
+    (analytics,) = [r for r in head["routes"] if r["path"] == "/ops/analytics"]
+    head["routes"].remove(analytics)
 
     diff = diff_reports(prod_report, head)
 
     assert diff["routes"] == {
         "added": [{"method": "DELETE", "path": "/ops/payments/refunds", "permission": "payments:refund"}],
-        "removed": [{"method": "GET", "path": "/ops/analytics", "permission": "analytics:read"}],
+        "removed": [analytics],
     }
     assert {"kind": "route_added", "subject": "DELETE /ops/payments/refunds", "object": "payments:refund", "detail": ""} in diff["widening"]
     assert "added `DELETE /ops/payments/refunds` (needs `payments:refund`)" in render_diff_md(diff)
@@ -115,13 +116,13 @@ def test_new_and_removed_readers_of_each_credential(prod_report: dict) -> None:
     head = _changed(prod_report)
     stripe = _credential(head, "stripe/secret-key")
     stripe["principals"].append({"principal": "metrics-job", "kind": "job", "description": "", "access": ["read"], "paths": [], "people": []})
-    master = _credential(head, "supabase/master")
+    master = _credential(head, "supabase/rotator")
     master["principals"] = [p for p in master["principals"] if p["principal"] != "ops-hub-prod-rotate-supabase-ops-audit-exporter"]
 
     diff = diff_reports(prod_report, head)
 
     assert diff["credentials"]["stripe/secret-key"]["principals"] == {"added": [{"principal": "metrics-job", "kind": "job", "access": ["read"]}]}
-    assert diff["credentials"]["supabase/master"]["principals"]["removed"][0]["principal"] == "ops-hub-prod-rotate-supabase-ops-audit-exporter"
+    assert diff["credentials"]["supabase/rotator"]["principals"]["removed"][0]["principal"] == "ops-hub-prod-rotate-supabase-ops-audit-exporter"
     assert [w for w in diff["widening"] if w["kind"] == "credential_principal_added"] == [
         {"kind": "credential_principal_added", "subject": "stripe/secret-key", "object": "metrics-job", "detail": "read"}
     ]

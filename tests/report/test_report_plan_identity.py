@@ -123,7 +123,7 @@ def test_a_plan_made_at_one_commit_is_reported_as_that_commit_from_a_later_check
 
 
 # The last commit before plans carried their identity stamp (this repository's history).
-BEFORE_STAMPS = "12d41eaee73d422dc1d1bfddf3a5a637d1cffaf4"
+BEFORE_STAMPS = "6e26cf83736ab4e03c9e12f5cb17cc019808da8f"
 
 
 @pytest.mark.slow

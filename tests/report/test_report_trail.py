@@ -3,16 +3,12 @@ Supabase's platform principals (infra/model/platform.yaml), including those no p
 
 from __future__ import annotations
 
-import copy
-
 import yaml
 
 from infra.model.platform import DEFAULT_PLATFORM_PATH, parse_platform
-from infra.report.access import report_for
 from infra.report.declared import PG_GRANT_ROLE
 from infra.report.render_csv import render_csv
 from infra.report.render_md import render_md
-from infra.report.revision import migration_sql
 from infra.report.trail import PLATFORM, PROJECT
 from tests.report.conftest import resource
 
@@ -53,22 +49,21 @@ def test_project_readers_follow_the_rls_policies_and_memberships(prod_report: di
     assert "ops_audit_checkpointer" not in trail and "ops_audit_checkpoint" not in trail, "the checkpoint reads no row"
 
 
-def test_a_new_member_of_the_owner_in_the_plan_appears(prod_plan, access_model) -> None:
-    resources = copy.deepcopy(prod_plan.resources)
-    resources.append(resource(PG_GRANT_ROLE, "ci-in-owner", {"role": "ci_deployer", "grantRole": "ops_audit_owner"}))
+def test_a_new_member_of_the_owner_in_the_plan_appears(prod_resources: list[dict], report_of) -> None:
+    prod_resources.append(resource(PG_GRANT_ROLE, "ci-in-owner", {"role": "ci_deployer", "grantRole": "ops_audit_owner"}))
 
-    report = report_for(resources, access_model, "prod", "test", migration_sql())
+    report = report_of(resources=prod_resources)
 
     assert _by_name(report)["ci_deployer"]["alters"][0].startswith("member of ops_audit_owner")
 
 
-def test_a_platform_principal_added_to_the_file_appears(prod_plan, access_model) -> None:
+def test_a_platform_principal_added_to_the_file_appears(report_of) -> None:
     data = yaml.safe_load(DEFAULT_PLATFORM_PATH.read_text())
     data["principals"].append({"name": "supabase_etl_admin", "login": True, "attributes": ["bypassrls"], "member_of": ["pg_read_all_data"],
                                "source": "migrations/x.sql", "note": "A future platform login."})
 
-    report = report_for(prod_plan.resources, access_model, "prod", "test", migration_sql())
-    with_etl = report_for(prod_plan.resources, access_model, "prod", "test", migration_sql(), platform=parse_platform(data))
+    report = report_of()
+    with_etl = report_of(platform=parse_platform(data))
 
     assert "supabase_etl_admin" not in _by_name(report)
     assert _by_name(with_etl)["supabase_etl_admin"]["reads"] == ["every row: pg_read_all_data and BYPASSRLS"]
