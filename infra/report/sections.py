@@ -287,6 +287,7 @@ def _principal_line(principal: dict[str, Any]) -> str:
 
 
 def _credentials(report: dict[str, Any]) -> Section:
+    scopes = {s["key"]: s.get("vendor_scopes", []) for s in report["secrets"]}
     rows = []
     for credential in report.get("credentials", []):
         principals = credential["principals"]
@@ -295,6 +296,7 @@ def _credentials(report: dict[str, Any]) -> Section:
             (
                 (credential["key"], credential["name"]),
                 rotation_text(credential["rotation"]) + (f"; master {credential['rotation']['master']}" if credential["rotation"].get("master") else ""),
+                tuple(scopes.get(credential["key"], ())) or NONE,
                 tuple(_principal_line(p) for p in principals) or NONE,
                 paths or NONE,
                 tuple(credential["notes"]) or NONE,
@@ -306,7 +308,7 @@ def _credentials(report: dict[str, Any]) -> Section:
         "routes their role allows (role → route → runtime identity → IAM statement). `use` = through the runtime, "
         "`manage` = the deploy role administers the secret and its policy."
     ]
-    headers = ("credential", "rotation plan", "who can read or write it", "path", "blocked paths")
+    headers = ("credential", "rotation plan", "what it can do at the vendor", "who can read or write it", "path", "blocked paths")
     return Section("Who can reach each credential", "credentials", notes, [Table(headers, rows)])
 
 

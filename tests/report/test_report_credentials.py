@@ -183,5 +183,7 @@ def test_the_section_shows_one_row_per_secret_with_principals_paths_and_rotation
     stripe = next(r for r in rows if r.startswith("| stripe/secret-key"))
     assert "reminder every 90 days" in stripe and "ops-payments [people: use]" in stripe
     assert "ops-payments: ops role ops-payments → POST /ops/payments/stripe/refunds" in stripe
+    stripe_scopes = next(s["vendor_scopes"] for s in prod_report["secrets"] if s["key"] == STRIPE)
+    assert "<br>".join(stripe_scopes) in stripe, "what the key can do at the vendor, under the credential"
     rotator = next(r for r in rows if r.startswith(f"| {ROTATOR}"))
     assert "ops-hub-prod-rotate-supabase-ops-hub-writer [job: read]" in rotator
