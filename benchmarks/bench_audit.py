@@ -270,18 +270,34 @@ def _throughput(cluster: PgCluster, commits: tuple[str, str]) -> list[Result]:
     ]
 
 
-def seed(cluster: PgCluster, db: str) -> float:
-    """EVENTS chained events over DAYS in a migrated database, as the superuser; the seconds it took."""
+@dataclass(frozen=True)
+class Seeded:
+    seconds: float  # writing the events, triggers off
+    sealing_seconds: float  # one ops_audit.seal_events() run over all of them
+
+
+def seed(cluster: PgCluster, db: str) -> Seeded:
+    """EVENTS events over DAYS in a migrated database, as the superuser, then sealed in one run."""
     with cluster.connect(db) as conn:
         conn.execute("select ops_audit.create_month_partition((now() - m * interval '1 month')::date) "
                      f"from generate_series(0, {DAYS // 30 + 1}) as m")
         conn.execute("set session_replication_role = replica")
+        start = time.perf_counter()
         conn.execute(SEED % {"events": EVENTS, "days": DAYS, "actors": ACTORS})
+        seeded = time.perf_counter() - start
         conn.execute("set session_replication_role = origin")
         start = time.perf_counter()
         conn.execute("select ops_audit.seal_events()")
         sealing = time.perf_counter() - start
         conn.execute("vacuum analyze ops_audit.events, ops_audit.seals")
+    return Seeded(seeded, sealing)
+
+
+def _queries_and_verify(cluster: PgCluster) -> list[Result]:
+    db = cluster.create_database("bench_query")
+    admin_dsn = cluster.dsn(ADMIN_USER, ADMIN_PASSWORD, db)
+    migrate(admin_dsn, SETTINGS)
+    sealing = seed(cluster, db).sealing_seconds
     results = []
     with psycopg.connect(cluster.dsn("authenticator", AUTHENTICATOR_PASSWORD, db)) as rls, \
             psycopg.connect(admin_dsn) as owner:

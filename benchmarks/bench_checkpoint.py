@@ -97,7 +97,7 @@ def run() -> list[Result]:
         with cluster.connect() as conn:
             conn.execute(sql.SQL("create role {} login password {} in role {}").format(
                 sql.Identifier(CHECKPOINTER), sql.Literal(CHECKPOINTER_PASSWORD), sql.Identifier(GROUP_ROLES["checkpoint"])))
-        seeded = seed(cluster, full)
+        seeded = seed(cluster, full).seconds
         at_empty, at_full = _state_ms(cluster, empty), _state_ms(cluster, full)
         with tempfile.TemporaryDirectory(prefix="opshub-checkpoints-") as tmp:
             folder = Path(tmp) / "checkpoints"

@@ -53,7 +53,10 @@ label(r) := concat("", [kind(r), " '", r.__name, "'"])
 
 finding(r, msg) := {"urn": r.__urn, "msg": msg}
 
-resources_of(type_token) := [r | some r in input.resources; r.__type == type_token]
+resources_of(type_token) := [r | some r in resources_by_type[type_token]]
+
+# Built once per stack, so that rules looking up a type inside a loop stay linear.
+resources_by_type[r.__type] contains r if some r in input.resources
 
 resources_by_urn := {r.__urn: r | some r in input.resources}
 

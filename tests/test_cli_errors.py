@@ -119,7 +119,7 @@ def test_report_and_diff_refuse_an_empty_plan(tmp_path: Path, prod_plan, capsys)
 # --- every problem of every input file in one run -----------------------------------------
 
 
-def test_problems_in_config_model_approvals_and_slos_are_listed_in_one_run(
+def test_problems_in_config_model_approvals_slos_metrics_and_platform_are_listed_in_one_run(
     tmp_path: Path, access_model_data: dict, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     root = tmp_path / "project"
@@ -139,9 +139,15 @@ def test_problems_in_config_model_approvals_and_slos_are_listed_in_one_run(
     slo = yaml.safe_load((alerts / "slos/audit-write.yaml").read_text())
     slo["team"] = "ops-hb"
     (alerts / "slos/audit-write.yaml").write_text(yaml.safe_dump(slo))
+    (root / "metrics.yaml").write_text((REPO_ROOT / "infra/model/metrics.yaml").read_text().replace("owner: engineering-manager", "owner: nobody", 1))
+    platform = yaml.safe_load((REPO_ROOT / "infra/model/platform.yaml").read_text())
+    platform["principals"][1]["attributes"].append("superusr")
+    (root / "platform.yaml").write_text(yaml.safe_dump(platform))
     monkeypatch.setattr(inputs, "MODEL_PATH", root / "access.yaml")
     monkeypatch.setattr(inputs, "ASSIGNMENTS_PATH", root / "assignments.yaml")
     monkeypatch.setattr(inputs, "ALERTS_DIR", alerts)
+    monkeypatch.setattr(inputs, "METRICS_PATH", root / "metrics.yaml")
+    monkeypatch.setattr(inputs, "PLATFORM_PATH", root / "platform.yaml")
 
     code = main(["plan", "--stack", "prod", "--cwd", str(root), "--out", str(tmp_path / "out")])
 
@@ -156,6 +162,10 @@ def test_problems_in_config_model_approvals_and_slos_are_listed_in_one_run(
         f"{root / 'assignments.yaml'}: ",
         "unknown role 'ops-admn' (did you mean 'ops-admin'?)",
         "team: 'ops-hb' is not a team of alerts/oncall.yaml (did you mean 'ops-hub'?)",
+        f"{root / 'metrics.yaml'}: ",
+        "'nobody'",
+        f"{root / 'platform.yaml'}: ",
+        "'superusr'",
     ]
     missing = [e for e in expected if e not in err]
     assert missing == [], err

@@ -37,9 +37,14 @@ is_role_of(role, identity) if regex.match(concat("", ["^", identity, "-[a-z]+$"]
 
 # The role's inline policies and the role policies attached to it, each with the resource that holds it.
 role_documents(role) := {[role, doc] | some inline in prop(role, "inlinePolicies", []); doc := as_object(object.get(inline, "policy", ""))} | {[rp, doc] |
-	some rp in resources_of("aws:iam/rolePolicy:RolePolicy")
-	role.__urn in referenced_urns(rp, "role")
+	some rp in role_policies_by_role[role.__urn]
 	doc := as_object(prop(rp, "policy", ""))
+}
+
+# The RolePolicy resources of each role, built once per stack so the join stays linear.
+role_policies_by_role[u] contains rp if {
+	some rp in resources_of("aws:iam/rolePolicy:RolePolicy")
+	some u in referenced_urns(rp, "role")
 }
 
 is_under_prefix(resource, prefix) if {

@@ -60,11 +60,14 @@ reader_denies(secret) := [[holder, arns] |
 # The secret itself (an inline policy) and the SecretPolicy resources attached to it.
 secret_policy_holders(secret) := array.concat(
 	[secret | resource_policy_document(secret)],
-	[sp |
-		some sp in resources_of("aws:secretsmanager/secretPolicy:SecretPolicy")
-		secret.__urn in referenced_urns(sp, "secretArn")
-	],
+	[sp | some sp in secret_policies_by_secret[secret.__urn]],
 )
+
+# The SecretPolicy resources of each secret, built once per stack so the join stays linear.
+secret_policies_by_secret[u] contains sp if {
+	some sp in resources_of("aws:secretsmanager/secretPolicy:SecretPolicy")
+	some u in referenced_urns(sp, "secretArn")
+}
 
 # A reader role: an identity that reads the secret, or the rotation of it or of a secret it is master of.
 is_declared_reader(role, key) if key in model.identities[role_tag(role, "identity")].reads_secrets

@@ -33,6 +33,7 @@ names_a_secret(alarm) if {
 names_a_secret(alarm) if {
 	walk(alarm.__properties, [_, value])
 	is_string(value)
-	some secret in aws_secrets
-	value in handles(secret)
+	value in secret_handles
 }
+
+secret_handles := {h | some secret in aws_secrets; some h in handles(secret)}
