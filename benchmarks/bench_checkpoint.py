@@ -1,14 +1,14 @@
 """The audit checkpoint's cost at 1,000,000 events, on a real PostgreSQL 15.
 
 The same throwaway cluster and seeding as benchmarks/bench_audit.py (loopback, fsync off; a
-million events over 60 days, chained with the trigger's own digest), then:
+million events over 60 days, sealed by one `ops_audit.seal_events()` run), then:
 
 1. `ops_audit.checkpoint_state()` as the checkpointer login, the query the hourly job runs:
    median and p95 at 1,000,000 events, against the same on an empty trail (it reads the chain
    head and the catalogs, so its cost must not grow with the trail). Target: p95 under 50 ms.
 2. `opshub audit verify --anchors` over a year of hourly checkpoints (8,760 files in a folder,
-   ECDSA P-256 signatures as KMS makes them, heads spread over the million events): reading and
-   checking the signatures, then every head against the database. Target: under 60 s, on top of
+   ECDSA P-256 signatures as KMS makes them, heads spread over the million seals): reading and
+   checking the signatures, then every head against the seals. Target: under 60 s, on top of
    the chain walk, which is measured too.
 """
 
@@ -69,7 +69,7 @@ def _write_year_of_checkpoints(cluster: PgCluster, db: str, folder: Path) -> Pat
     seqs = [1 + i * (EVENTS - 1) // (YEAR_OF_CHECKPOINTS - 1) for i in range(YEAR_OF_CHECKPOINTS)]
     with cluster.connect(db) as conn:
         hashes_by_seq = dict(conn.execute(
-            "select chain_seq, encode(row_hash, 'hex') from ops_audit.events where chain_seq = any(%s)", (seqs,)
+            "select chain_seq, encode(row_hash, 'hex') from ops_audit.seals where chain_seq = any(%s)", (seqs,)
         ).fetchall())
     key = ec.generate_private_key(ec.SECP256R1())
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
