@@ -30,6 +30,7 @@ _HEADER = re.compile(
 _OPS_ROLE_LITERAL = re.compile(r"'(ops-[a-z]+)'")
 _FUNCTION_CALL = re.compile(r"\b([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)\s*\(", re.IGNORECASE)
 _LINE_COMMENT = re.compile(r"--[^\n]*")
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,19 @@ def _upper_keyword(privilege: str) -> str:
     return f"{keyword.upper()} {columns}".strip()
 
 
+
+
 def parse_grants(sql: str) -> list[tuple[str, tuple[str, ...], str]]:
-    """Every `grant <privileges> on <objects> to <roles>` as (role, privileges, "<kind> <object>") rows."""
+    """Every `grant <privileges> on <objects> to <roles>` as (role, privileges, "<kind> <object>") rows.
+
+    A grant written as the text of dynamic SQL names no object until it runs, so it is not a row.
+    """
     sql = _LINE_COMMENT.sub("", sql)
+    literals = [m.span() for m in _STRING_LITERAL.finditer(sql)]
     rows = []
     for match in _GRANT.finditer(sql):
+        if any(start < match.start() < end for start, end in literals):
+            continue
         statement = sql[match.start() : _statement_end(sql, match.start())]
         grant = _GRANT_STATEMENT.match(statement)
         if not grant:

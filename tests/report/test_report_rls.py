@@ -66,3 +66,17 @@ def test_grants_are_read_per_role_and_object_with_column_lists_and_function_sign
         ("ops_audit_reader", ("SELECT",), "table ops_audit.events"),
         ("ops_audit_reader", ("SELECT",), "table ops_audit.settings"),
     ], "a revoke, a comment or a `with grant option` suffix was read as a grant"
+
+
+def test_a_grant_in_the_text_of_dynamic_sql_is_not_read_as_a_grant() -> None:
+    """As in 0020_rotator: `execute format('grant %I to %I', ...)` grants only when it runs, to roles it computes."""
+    sql = """
+do $$ declare grp text; begin
+    for grp in select unnest(array['ops_audit_writer']) loop
+        execute pg_catalog.format('grant %I to %I', grp, 'login_clone');
+    end loop;
+end $$;
+grant usage on schema ops_rotation to ops_audit_rotator;
+"""
+
+    assert parse_grants(sql) == [("ops_audit_rotator", ("USAGE",), "schema ops_rotation")]
