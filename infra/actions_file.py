@@ -19,7 +19,7 @@ from infra.config import REPO_ROOT, load_stack_config, stack_file
 from infra.derive.actions import ops_actions
 from infra.errors import UsageError
 from infra.markdown import cell, table
-from infra.model.access import AccessModel, load_model
+from infra.model.access import load_model
 
 FILENAME = "ops-actions.json"
 SCHEMA = "infra/schemas/ops-actions.schema.json"

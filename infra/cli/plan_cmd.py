@@ -10,6 +10,7 @@ from pathlib import Path
 from infra import actions_file
 from infra.cli.output import check_out_dir, write_all
 from infra.config import REPO_ROOT, StackConfig
+from infra.derive.actions import ops_actions
 from infra.derive.auth0 import expected_tenant_protections
 from infra.errors import UsageError
 from infra.offline.plan import Plan, ProgramError, run_plan
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = plan.program_inputs
     document = plan.document()
     # Rendered (and checked against its schema) before anything is written.
-    catalogue = actions_file.render(actions_file.ops_actions(inputs.model, args.stack, inputs.config.environment))
+    catalogue = actions_file.render(ops_actions(inputs.model, args.stack, inputs.config.environment))
     written = write_all(
         args.out, {"resources.json": json.dumps(document, indent=2, sort_keys=True) + "\n", actions_file.FILENAME: catalogue}
     )
