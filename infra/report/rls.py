@@ -112,8 +112,6 @@ def _upper_keyword(privilege: str) -> str:
     return f"{keyword.upper()} {columns}".strip()
 
 
-
-
 def parse_grants(sql: str) -> list[tuple[str, tuple[str, ...], str]]:
     """Every `grant <privileges> on <objects> to <roles>` as (role, privileges, "<kind> <object>") rows.
 
