@@ -127,14 +127,14 @@ def _principals(credential: dict | None) -> dict[str, dict]:
     return {p["principal"]: p for p in (credential or {}).get("principals", [])}
 
 
-def _vendor_scopes(report: dict) -> dict[str, list[str]]:
-    # (reports written before vendor scopes existed have none)
+def vendor_scopes(report: dict) -> dict[str, list[str]]:
+    """What each secret's key may do at its vendor, by secret key (reports written before vendor scopes have none)."""
     return {s["key"]: s.get("vendor_scopes", []) for s in report["secrets"]}
 
 
 def _credential_diffs(base: dict, head: dict) -> tuple[dict[str, dict], list[Widening]]:
     old, new = _by(base.get("credentials", []), "key"), _by(head.get("credentials", []), "key")
-    old_scopes, new_scopes = _vendor_scopes(base), _vendor_scopes(head)
+    old_scopes, new_scopes = vendor_scopes(base), vendor_scopes(head)
     diffs: dict[str, dict] = {}
     widening: list[Widening] = []
     for key in sorted(set(old) | set(new) | set(old_scopes) | set(new_scopes)):

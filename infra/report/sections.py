@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.report.diff import diff_blocks, rotation_text, widening_sentence
+from infra.report.diff import diff_blocks, rotation_text, vendor_scopes, widening_sentence
 from infra.report.findings import subject
 
 HELD = "✓"
@@ -287,7 +287,7 @@ def _principal_line(principal: dict[str, Any]) -> str:
 
 
 def _credentials(report: dict[str, Any]) -> Section:
-    scopes = {s["key"]: s.get("vendor_scopes", []) for s in report["secrets"]}
+    scopes = vendor_scopes(report)
     rows = []
     for credential in report.get("credentials", []):
         principals = credential["principals"]
