@@ -60,6 +60,12 @@ resources_by_type[r.__type] contains r if some r in input.resources
 
 resources_by_urn := {r.__urn: r | some r in input.resources}
 
+# The SecretPolicy resources of each secret URN, built once per stack so joins stay linear.
+secret_policies_by_secret[u] contains sp if {
+	some sp in resources_of("aws:secretsmanager/secretPolicy:SecretPolicy")
+	some u in referenced_urns(sp, "secretArn")
+}
+
 # Values by which another resource may name r: its ARN, id, client id, name or uid, or its URN.
 handles(r) := {h |
 	some key in ["arn", "id", "clientId", "name", "uid"]

@@ -29,16 +29,8 @@ secret_policy_open_outside_account contains finding(secret, msg) if {
 	msg := concat("", ["secret '", prop(secret, "name", secret.__name), "' allows principal '", principal, "' outside the account"])
 }
 
-secret_policy_documents(secret) := {doc | doc := as_object(prop(secret, "policy", ""))} | policy_resource_documents(secret.__urn)
-
-# (regorus leaves a multi-value object rule without values undefined, where OPA has {}.)
-policy_resource_documents(urn) := docs if {
-	docs := secret_policy_resources[urn]
-} else := set()
-
-secret_policy_resources[urn] contains doc if {
-	some sp in resources_of("aws:secretsmanager/secretPolicy:SecretPolicy")
-	some urn in referenced_urns(sp, "secretArn")
+secret_policy_documents(secret) := {doc | doc := as_object(prop(secret, "policy", ""))} | {doc |
+	some sp in secret_policies_by_secret[secret.__urn]
 	doc := as_object(prop(sp, "policy", ""))
 }
 

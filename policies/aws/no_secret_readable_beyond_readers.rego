@@ -63,12 +63,6 @@ secret_policy_holders(secret) := array.concat(
 	[sp | some sp in secret_policies_by_secret[secret.__urn]],
 )
 
-# The SecretPolicy resources of each secret, built once per stack so the join stays linear.
-secret_policies_by_secret[u] contains sp if {
-	some sp in resources_of("aws:secretsmanager/secretPolicy:SecretPolicy")
-	some u in referenced_urns(sp, "secretArn")
-}
-
 # A reader role: an identity that reads the secret, or the rotation of it or of a secret it is master of.
 is_declared_reader(role, key) if key in model.identities[role_tag(role, "identity")].reads_secrets
 
